@@ -1,0 +1,124 @@
+// SQL for balances, active offers and transaction history.
+import { sql } from 'kysely';
+import type { Database } from '../db/connect.js';
+import type { TransactionStatus, TransactionType } from '../db/types.js';
+import type { KeysetSlice } from '../http/pagination.js';
+
+export interface TransactionFilter {
+  userId?: number | undefined;
+  status?: TransactionStatus | undefined;
+  type?: TransactionType | undefined;
+}
+
+export function findAccount(db: Database, userId: number) {
+  return db
+    .selectFrom('accounts')
+    .innerJoin('users', 'users.id', 'accounts.user_id')
+    .select(['users.username', 'accounts.balance'])
+    .where('accounts.user_id', '=', userId)
+    .executeTakeFirst();
+}
+
+const offerFields = [
+  'offers.id as offer_id',
+  'offers.name as offer_name',
+  'offers.description as offer_description',
+  'offers.price as offer_price',
+  'offers.duration_days as offer_duration_days',
+  'offers.is_active as offer_is_active',
+] as const;
+
+export function listActiveSubscriptions(db: Database, userId: number, slice?: KeysetSlice) {
+  let query = db
+    .selectFrom('subscriptions')
+    .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')
+    .select(['subscriptions.id', 'subscriptions.activated_at', 'subscriptions.expires_at', 'subscriptions.transaction_id', ...offerFields])
+    .where('subscriptions.user_id', '=', userId)
+    .where('subscriptions.expires_at', '>', sql<Date>`now()`);
+  if (slice) {
+    query = query.orderBy('subscriptions.id', slice.order).limit(slice.limit);
+    if (slice.after) query = query.where('subscriptions.id', slice.after.op, slice.after.key);
+  } else {
+    query = query.orderBy('subscriptions.expires_at').orderBy('subscriptions.id');
+  }
+  return query.execute();
+}
+
+export async function countActiveSubscriptions(db: Database, userId: number) {
+  const row = await db
+    .selectFrom('subscriptions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export function listExpiringSubscriptions(db: Database, userId: number, withinDays: number) {
+  return db
+    .selectFrom('subscriptions')
+    .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')
+    .select(['subscriptions.id', 'subscriptions.activated_at', 'subscriptions.expires_at', 'subscriptions.transaction_id', ...offerFields])
+    .where('subscriptions.user_id', '=', userId)
+    .where('subscriptions.expires_at', '>', sql<Date>`now()`)
+    .where('subscriptions.expires_at', '<=', sql<Date>`now() + make_interval(days => ${withinDays})`)
+    .orderBy('subscriptions.expires_at')
+    .execute();
+}
+
+export type SubscriptionRow = Awaited<ReturnType<typeof listActiveSubscriptions>>[number];
+
+function transactionQuery(db: Database) {
+  return db
+    .selectFrom('transactions as t')
+    .leftJoin('offers', 'offers.id', 't.offer_id')
+    .select([
+      't.id',
+      't.seq',
+      't.user_id',
+      't.type',
+      't.status',
+      't.amount',
+      't.description',
+      't.reference',
+      't.error_code',
+      't.error_message',
+      't.related_id',
+      't.created_at',
+      't.updated_at',
+      't.completed_at',
+      ...offerFields,
+    ]);
+}
+
+export type TransactionRow = Awaited<ReturnType<ReturnType<typeof transactionQuery>['execute']>>[number];
+
+export function listTransactions(db: Database, filter: TransactionFilter, slice: KeysetSlice) {
+  const { after } = slice;
+  return transactionQuery(db)
+    .$if(filter.userId !== undefined, (q) => q.where('t.user_id', '=', filter.userId as number))
+    .$if(filter.status !== undefined, (q) => q.where('t.status', '=', filter.status as TransactionStatus))
+    .$if(filter.type !== undefined, (q) => q.where('t.type', '=', filter.type as TransactionType))
+    .$if(after !== undefined, (q) => q.where('t.seq', after!.op, after!.key))
+    .orderBy('t.seq', slice.order)
+    .limit(slice.limit)
+    .execute();
+}
+
+export function findTransaction(db: Database, id: string, userId?: number) {
+  let query = transactionQuery(db).where('t.id', '=', id);
+  if (userId !== undefined) query = query.where('t.user_id', '=', userId);
+  return query.executeTakeFirst();
+}
+
+/** Counts come from the per-(user, type, status) tallies kept by a trigger, not from scanning history. */
+export async function countTransactions(db: Database, filter: TransactionFilter) {
+  const row = await db
+    .selectFrom('transaction_counts')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), eb.lit(0)).as('n'))
+    .$if(filter.userId !== undefined, (q) => q.where('user_id', '=', filter.userId as number))
+    .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status as TransactionStatus))
+    .$if(filter.type !== undefined, (q) => q.where('type', '=', filter.type as TransactionType))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,141 @@
+// Balances, active offers, history and credits.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/connect.js';
+import { badRequest, notFound } from '../http/errors.js';
+import { keysetPage } from '../http/pagination.js';
+import { moveBalance } from './ledger.js';
+import * as q from './queries.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID.test(value);
+
+function offerOf(row: {
+  offer_id: number | null;
+  offer_name: string | null;
+  offer_description: string | null;
+  offer_price: string | null;
+  offer_duration_days: number | null;
+  offer_is_active: boolean | null;
+}) {
+  if (row.offer_id === null) return null;
+  return {
+    id: row.offer_id,
+    name: row.offer_name ?? '',
+    description: row.offer_description ?? '',
+    price: row.offer_price ?? '0.00',
+    duration_days: row.offer_duration_days ?? 0,
+    is_active: row.offer_is_active ?? false,
+  };
+}
+
+export function activeOfferView(row: q.SubscriptionRow) {
+  return {
+    offer: offerOf(row)!,
+    activated_at: row.activated_at.toISOString(),
+    expires_at: row.expires_at.toISOString(),
+    transaction_id: row.transaction_id,
+  };
+}
+
+export function transactionView(row: q.TransactionRow) {
+  return {
+    transaction_id: row.id,
+    type: row.type,
+    status: row.status,
+    amount: row.amount,
+    offer: offerOf(row),
+    description: row.description,
+    reference: row.reference,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    related_transaction_id: row.related_id,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    completed_at: row.completed_at?.toISOString() ?? null,
+  };
+}
+
+export async function accountOverview(db: Database, userId: number, currency: string) {
+  const [account, subscriptions] = await Promise.all([
+    q.findAccount(db, userId),
+    q.listActiveSubscriptions(db, userId),
+  ]);
+  if (!account) throw notFound('Account not found');
+  return {
+    username: account.username,
+    balance: account.balance,
+    currency,
+    active_offers: subscriptions.map(activeOfferView),
+  };
+}
+
+export async function balance(db: Database, userId: number, currency: string) {
+  const account = await q.findAccount(db, userId);
+  if (!account) throw notFound('Account not found');
+  return { balance: account.balance, currency };
+}
+
+export async function subscriptionPage(db: Database, userId: number, page: { limit: number; cursor?: string | undefined }) {
+  const [count, result] = await Promise.all([
+    q.countActiveSubscriptions(db, userId),
+    keysetPage({ ...page, order: 'asc' }, (s: q.SubscriptionRow) => s.id, (slice) => q.listActiveSubscriptions(db, userId, slice)),
+  ]);
+  return { count, ...result, results: result.results.map(activeOfferView) };
+}
+
+export async function expiringOffers(db: Database, userId: number, withinDays: number) {
+  return (await q.listExpiringSubscriptions(db, userId, withinDays)).map(activeOfferView);
+}
+
+export async function transactionPage(
+  db: Database,
+  filter: q.TransactionFilter,
+  page: { limit: number; cursor?: string | undefined },
+) {
+  const [count, result] = await Promise.all([
+    q.countTransactions(db, filter),
+    keysetPage({ ...page, order: 'desc' }, (t: q.TransactionRow) => t.seq, (slice) => q.listTransactions(db, filter, slice)),
+  ]);
+  return { count, ...result, results: result.results.map(transactionView) };
+}
+
+/** A transaction of this user; unknown, malformed and other users' ids all look the same: 404. */
+export async function userTransaction(db: Database, userId: number, id: string) {
+  const row = isUuid(id) ? await q.findTransaction(db, id, userId) : undefined;
+  if (!row) throw notFound('Transaction not found');
+  return transactionView(row);
+}
+
+const NUMERIC_OUT_OF_RANGE = '22003';
+
+export async function creditAccount(db: Database, userId: number, amount: string, reason: string) {
+  if (!/^\d+(\.\d{1,2})?$/.test(amount) || Number(amount) <= 0) {
+    throw badRequest('amount must be a positive decimal string with at most 2 decimals, like "50.00"', 'invalid_amount');
+  }
+  const transactionId = randomUUID();
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const user = await trx.selectFrom('accounts').select('user_id').where('user_id', '=', userId).executeTakeFirst();
+      if (!user) throw notFound('User not found');
+      await trx
+        .insertInto('transactions')
+        .values({
+          id: transactionId,
+          user_id: userId,
+          type: 'CREDIT',
+          status: 'SUCCESS',
+          amount,
+          description: reason,
+          completed_at: new Date(),
+        })
+        .execute();
+      const newBalance = await moveBalance(trx, { userId, transactionId, amount });
+      if (newBalance === undefined) throw notFound('User not found');
+      return { transaction_id: transactionId, balance: newBalance };
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === NUMERIC_OUT_OF_RANGE) {
+      throw badRequest('The resulting balance would be too large', 'amount_too_large');
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,80 @@
+// /api/v1/admin: users, balances, offers and all transactions. Admins only.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { creditAccount, transactionPage } from '../account/service.js';
+import { TransactionView } from '../account/schemas.js';
+import { requireAdmin } from '../auth/guard.js';
+import { createUser, userView } from '../auth/service.js';
+import { notFound } from '../http/errors.js';
+import { keysetPage } from '../http/pagination.js';
+import { errors, IdParams, Page } from '../http/schemas.js';
+import { NewOffer, Offer, OfferListQuery, OfferPatch } from '../offers/schemas.js';
+import { changeOffer, createOffer, getOffer, offerPage } from '../offers/service.js';
+import * as q from './queries.js';
+import { AdminTransactionQuery, AdminUser, CreditBody, CreditResult, NewUserBody, UserListQuery } from './schemas.js';
+
+const schemaDefaults = { tags: ['admin'], security: [{ bearer: [] }] };
+const guarded = errors(401, 403);
+
+const adminView = (user: q.UserWithBalance) => ({ ...userView(user), balance: user.balance });
+
+const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', requireAdmin);
+
+  app.post('/users/', {
+    schema: { ...schemaDefaults, body: NewUserBody, response: { 201: AdminUser, ...guarded, ...errors(400, 409) } },
+  }, async (request, reply) => {
+    const { is_admin: isAdmin, ...rest } = request.body;
+    const user = await createUser(app.db, { ...rest, isAdmin });
+    return reply.code(201).send({ ...userView(user), balance: '0.00' });
+  });
+
+  app.get('/users/', {
+    schema: { ...schemaDefaults, querystring: UserListQuery, response: { 200: Page(AdminUser), ...guarded, ...errors(400) } },
+  }, async (request) => {
+    const [count, page] = await Promise.all([
+      q.countUsers(app.db),
+      keysetPage({ ...request.query, order: 'asc' }, (u: q.UserWithBalance) => u.id, (slice) => q.listUsers(app.db, slice)),
+    ]);
+    return { count, ...page, results: page.results.map(adminView) };
+  });
+
+  app.get('/users/:id/', {
+    schema: { ...schemaDefaults, params: IdParams, response: { 200: AdminUser, ...guarded, ...errors(400, 404) } },
+  }, async (request) => {
+    const user = await q.findUserWithBalance(app.db, request.params.id);
+    if (!user) throw notFound('User not found');
+    return adminView(user);
+  });
+
+  app.post('/users/:id/credit/', {
+    schema: { ...schemaDefaults, params: IdParams, body: CreditBody, response: { 201: CreditResult, ...guarded, ...errors(400, 404) } },
+  }, async (request, reply) => {
+    const result = await creditAccount(app.db, request.params.id, request.body.amount, request.body.reason);
+    return reply.code(201).send(result);
+  });
+
+  app.get('/offers/', {
+    schema: { ...schemaDefaults, querystring: OfferListQuery, response: { 200: Page(Offer), ...guarded, ...errors(400) } },
+  }, async (request) => offerPage(app.db, request.query, false));
+
+  app.post('/offers/', {
+    schema: { ...schemaDefaults, body: NewOffer, response: { 201: Offer, ...guarded, ...errors(400) } },
+  }, async (request, reply) => reply.code(201).send(await createOffer(app.db, request.body)));
+
+  app.get('/offers/:id/', {
+    schema: { ...schemaDefaults, params: IdParams, response: { 200: Offer, ...guarded, ...errors(400, 404) } },
+  }, async (request) => getOffer(app.db, request.params.id, false));
+
+  app.patch('/offers/:id/', {
+    schema: { ...schemaDefaults, params: IdParams, body: OfferPatch, response: { 200: Offer, ...guarded, ...errors(400, 404) } },
+  }, async (request) => changeOffer(app.db, request.params.id, request.body));
+
+  app.get('/transactions/', {
+    schema: { ...schemaDefaults, querystring: AdminTransactionQuery, response: { 200: Page(TransactionView), ...guarded, ...errors(400) } },
+  }, async (request) => {
+    const { user, status, type, limit, cursor } = request.query;
+    return transactionPage(app.db, { userId: user, status, type }, { limit, cursor });
+  });
+};
+
+export default adminRoutes;

@@ -1,0 +1,52 @@
+// Builds the Fastify instance from plugins and domain routes. No listen here.
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import accountRoutes from './account/routes.js';
+import adminRoutes from './admin/routes.js';
+import authRoutes from './auth/routes.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import healthRoutes from './http/health.js';
+import { validatorCompiler } from './http/validation.js';
+import offerRoutes from './offers/routes.js';
+import { registerSecurity } from './plugins/security.js';
+import { registerSwagger } from './plugins/swagger.js';
+import type { Runtime } from './runtime.js';
+
+const ONE_MIB = 1024 * 1024;
+
+export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: runtime.log as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: ONE_MIB,
+    trustProxy: runtime.config.trustProxy,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON only: other bodies get a 415 instead of reaching a route as a string.
+  app.removeContentTypeParser('text/plain');
+  app.decorate('config', runtime.config);
+  app.decorate('db', runtime.db);
+  app.decorate('redis', runtime.redis);
+  app.decorate('tokens', runtime.tokens);
+  app.decorate('auth', runtime.auth);
+  app.decorateRequest('user', null as never);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+  await registerSecurity(app);
+  await registerSwagger(app);
+
+  await app.register(healthRoutes);
+  await app.register(authRoutes, { prefix: '/api/v1/auth' });
+  await app.register(offerRoutes, { prefix: '/api/v1/offers' });
+  await app.register(accountRoutes, { prefix: '/api/v1/account' });
+  await app.register(adminRoutes, { prefix: '/api/v1/admin' });
+  return app;
+}

@@ -1,0 +1,20 @@
+// Request guards: a valid access token for every API route, and a current admin for /admin.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { findUserById } from './queries.js';
+import { forbidden, unauthorized } from '../http/errors.js';
+
+export async function requireUser(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  const header = request.headers.authorization;
+  if (!header) throw unauthorized('Authentication credentials were not provided', 'not_authenticated');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const claims = match?.[1] ? await request.server.tokens.verify(match[1]) : undefined;
+  if (!claims) throw unauthorized('Access token is invalid or expired', 'invalid_token');
+  request.user = claims;
+}
+
+/** Admin rights are read from the database, so a demoted admin loses them at once. */
+export async function requireAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await requireUser(request, reply);
+  const user = await findUserById(request.server.db, request.user.userId);
+  if (!user?.is_admin) throw forbidden('Admin rights are required');
+}

@@ -1,0 +1,41 @@
+// Locks out a username, or an address, after repeated failed logins; successes never count.
+import type { CounterStore } from '../cache/counters.js';
+import { tooManyRequests } from '../http/errors.js';
+
+/** An address (many users behind one NAT) gets more room than a single username. */
+const ADDRESS_FACTOR = 4;
+
+export class LoginThrottle {
+  constructor(
+    private readonly counters: CounterStore,
+    private readonly maxFailures: number,
+    private readonly windowSeconds: number,
+  ) {}
+
+  #keys(username: string, address: string) {
+    return { user: `login:user:${username.toLowerCase()}`, address: `login:ip:${address}` };
+  }
+
+  async assertAllowed(username: string, address: string): Promise<void> {
+    const keys = this.#keys(username, address);
+    const [user, ip] = await Promise.all([this.counters.read(keys.user), this.counters.read(keys.address)]);
+    const blocked = [
+      user.count >= this.maxFailures ? user.ttlSeconds : 0,
+      ip.count >= this.maxFailures * ADDRESS_FACTOR ? ip.ttlSeconds : 0,
+    ];
+    const retryAfter = Math.max(...blocked);
+    if (retryAfter > 0) throw tooManyRequests('Too many failed login attempts; try again later', retryAfter);
+  }
+
+  async recordFailure(username: string, address: string): Promise<void> {
+    const keys = this.#keys(username, address);
+    await Promise.all([
+      this.counters.increment(keys.user, this.windowSeconds),
+      this.counters.increment(keys.address, this.windowSeconds),
+    ]);
+  }
+
+  async recordSuccess(username: string, address: string): Promise<void> {
+    await this.counters.reset(this.#keys(username, address).user);
+  }
+}

@@ -1,0 +1,80 @@
+// SQL for users and refresh tokens.
+import { sql } from 'kysely';
+import type { Database } from '../db/connect.js';
+
+export type Executor = Database;
+
+export const userColumns = ['id', 'username', 'email', 'is_admin', 'created_at'] as const;
+
+export function findUserByUsername(db: Executor, username: string) {
+  return db
+    .selectFrom('users')
+    .select([...userColumns, 'password_hash'])
+    .where(sql<string>`lower(username)`, '=', username.toLowerCase())
+    .executeTakeFirst();
+}
+
+export function findUserById(db: Executor, id: number) {
+  return db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertUser(
+  db: Executor,
+  user: { username: string; email: string | null; passwordHash: string; isAdmin: boolean },
+) {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('users')
+      .values({ username: user.username, email: user.email, password_hash: user.passwordHash, is_admin: user.isAdmin })
+      .returning(userColumns)
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('accounts').values({ user_id: row.id }).execute();
+    return row;
+  });
+}
+
+export function insertRefreshToken(
+  db: Executor,
+  token: { id: string; hash: string; familyId: string; userId: number; ttlSeconds: number },
+) {
+  return db
+    .insertInto('refresh_tokens')
+    .values({
+      id: token.id,
+      token_hash: token.hash,
+      family_id: token.familyId,
+      user_id: token.userId,
+      expires_at: sql<Date>`now() + make_interval(secs => ${token.ttlSeconds})`,
+    })
+    .execute();
+}
+
+/** Marks a live refresh token used, exactly once: a second presentation finds nothing to update. */
+export function consumeRefreshToken(db: Executor, hash: string) {
+  return db
+    .updateTable('refresh_tokens')
+    .set({ used_at: sql`now()` })
+    .where('token_hash', '=', hash)
+    .where('used_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .returning(['family_id', 'user_id'])
+    .executeTakeFirst();
+}
+
+export function findRefreshToken(db: Executor, hash: string) {
+  return db
+    .selectFrom('refresh_tokens')
+    .select(['family_id', 'user_id', 'used_at', 'revoked_at'])
+    .where('token_hash', '=', hash)
+    .executeTakeFirst();
+}
+
+export function revokeFamily(db: Executor, familyId: string) {
+  return db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: sql`now()` })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}

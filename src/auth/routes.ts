@@ -1,0 +1,53 @@
+// /api/v1/auth: register, login, refresh, logout, profile.
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { forbidden } from '../http/errors.js';
+import { errors } from '../http/schemas.js';
+import { requireUser } from './guard.js';
+import { LoginBody, Message, RefreshBody, RegisterBody, RegisteredUser, TokenPair, User } from './schemas.js';
+import { createUser } from './service.js';
+
+const tags = ['auth'];
+
+const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // A per-address budget on the unauthenticated endpoints; failed logins are also counted per username.
+  await app.register(rateLimit, {
+    max: app.config.authRateLimitPerMinute,
+    timeWindow: 60_000,
+    ...(app.redis ? { redis: app.redis, nameSpace: `${app.config.redisKeyPrefix}:ratelimit:` } : {}),
+    skipOnError: true,
+  });
+
+  app.post('/register/', {
+    schema: { tags, body: RegisterBody, response: { 201: RegisteredUser, ...errors(400, 403, 409, 429) } },
+  }, async (request, reply) => {
+    if (!app.config.registrationEnabled) throw forbidden('Registration is disabled', 'registration_disabled');
+    const user = await createUser(app.db, request.body);
+    return reply.code(201).send({ id: user.id, username: user.username, email: user.email });
+  });
+
+  app.post('/login/', {
+    schema: { tags, body: LoginBody, response: { 200: TokenPair, ...errors(400, 401, 429) } },
+  }, async (request) => app.auth.login(request.body.username, request.body.password, request.ip));
+
+  app.post('/refresh/', {
+    schema: { tags, body: RefreshBody, response: { 200: TokenPair, ...errors(400, 401, 429) } },
+  }, async (request) => app.auth.refresh(request.body.refresh));
+
+  app.post('/logout/', {
+    onRequest: requireUser,
+    config: { rateLimit: false },
+    schema: { tags, security: [{ bearer: [] }], body: RefreshBody, response: { 200: Message, ...errors(400, 401) } },
+  }, async (request) => {
+    await app.auth.logout(request.user.userId, request.body.refresh);
+    return { message: 'Logged out' };
+  });
+
+  app.get('/profile/', {
+    onRequest: requireUser,
+    config: { rateLimit: false },
+    schema: { tags, security: [{ bearer: [] }], response: { 200: User, ...errors(401) } },
+  }, async (request) => app.auth.profile(request.user.userId));
+};
+
+export default authRoutes;

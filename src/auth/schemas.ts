@@ -1,0 +1,48 @@
+import { Type } from 'typebox';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from './service.js';
+
+export const Username = Type.String({
+  pattern: USERNAME_PATTERN,
+  errorMessage: 'must be 3-150 letters, digits or _ . @ + -',
+});
+export const NewPassword = Type.String({
+  minLength: PASSWORD_MIN_LENGTH,
+  maxLength: PASSWORD_MAX_LENGTH,
+  errorMessage: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
+});
+export const Email = Type.String({ format: 'email', maxLength: 254, errorMessage: 'must be a valid email address' });
+
+export const RegisterBody = Type.Object(
+  { username: Username, password: NewPassword, email: Type.Optional(Type.Union([Email, Type.Null()])) },
+  { additionalProperties: false },
+);
+
+export const User = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  is_admin: Type.Boolean(),
+  date_joined: Type.String({ format: 'date-time' }),
+});
+
+export const RegisteredUser = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 150 }), password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }) },
+  { additionalProperties: false },
+);
+
+export const TokenPair = Type.Object({
+  access: Type.String(),
+  refresh: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+});
+
+export const RefreshBody = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
+export const Message = Type.Object({ message: Type.String() });

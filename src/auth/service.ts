@@ -1,0 +1,124 @@
+// Accounts and sessions: creating users, logging in, rotating refresh tokens, logging out.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/connect.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { badRequest, conflict, unauthorized } from '../http/errors.js';
+import type { LoginThrottle } from './login-throttle.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import * as q from './queries.js';
+import { type AccessTokens, hashRefreshToken, newRefreshToken } from './tokens.js';
+
+export const USERNAME_PATTERN = '^[A-Za-z0-9_.@+-]{3,150}$';
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 1024;
+
+export interface NewUser {
+  username: string;
+  password: string;
+  email?: string | null | undefined;
+  isAdmin?: boolean | undefined;
+}
+
+export type PublicUser = Awaited<ReturnType<typeof q.findUserById>> & {};
+
+export function userView(user: PublicUser) {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    is_admin: user.is_admin,
+    date_joined: user.created_at.toISOString(),
+  };
+}
+
+/** Shared by registration, the admin API, the CLI and bootstrap, so the rules are the same everywhere. */
+export async function createUser(db: Database, input: NewUser): Promise<PublicUser> {
+  if (!new RegExp(USERNAME_PATTERN).test(input.username)) {
+    throw badRequest('username must be 3-150 letters, digits or _ . @ + -', 'invalid_username');
+  }
+  if (input.password.length < PASSWORD_MIN_LENGTH) {
+    throw badRequest(`password must be at least ${PASSWORD_MIN_LENGTH} characters`, 'weak_password');
+  }
+  if (input.password.length > PASSWORD_MAX_LENGTH) {
+    throw badRequest(`password must be at most ${PASSWORD_MAX_LENGTH} characters`, 'invalid_password');
+  }
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await q.insertUser(db, {
+      username: input.username,
+      email: input.email ?? null,
+      passwordHash,
+      isAdmin: input.isAdmin ?? false,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict('A user with that username already exists', 'username_taken');
+    throw err;
+  }
+}
+
+export class AuthService {
+  constructor(
+    private readonly db: Database,
+    private readonly tokens: AccessTokens,
+    private readonly throttle: LoginThrottle,
+    private readonly refreshTtlSeconds: number,
+  ) {}
+
+  async #issue(user: { id: number; is_admin: boolean }, familyId: string) {
+    const refresh = newRefreshToken();
+    await q.insertRefreshToken(this.db, {
+      id: randomUUID(),
+      hash: refresh.hash,
+      familyId,
+      userId: user.id,
+      ttlSeconds: this.refreshTtlSeconds,
+    });
+    return {
+      access: await this.tokens.sign({ userId: user.id, isAdmin: user.is_admin }),
+      refresh: refresh.token,
+      token_type: 'Bearer' as const,
+      expires_in: this.tokens.ttlSeconds,
+    };
+  }
+
+  async login(username: string, password: string, address: string) {
+    await this.throttle.assertAllowed(username, address);
+    const user = await q.findUserByUsername(this.db, username);
+    const valid = await verifyPassword(user?.password_hash, password);
+    if (!user || !valid) {
+      await this.throttle.recordFailure(username, address);
+      throw unauthorized('Invalid username or password', 'invalid_credentials');
+    }
+    await this.throttle.recordSuccess(username, address);
+    return this.#issue(user, randomUUID());
+  }
+
+  /** Rotates a refresh token. Presenting one that was already rotated revokes its whole family. */
+  async refresh(token: string) {
+    const hash = hashRefreshToken(token);
+    const consumed = await q.consumeRefreshToken(this.db, hash);
+    if (!consumed) {
+      const known = await q.findRefreshToken(this.db, hash);
+      if (known?.used_at) {
+        await q.revokeFamily(this.db, known.family_id);
+        throw unauthorized('Refresh token was already used; its session has been revoked', 'refresh_token_reused');
+      }
+      throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+    }
+    const user = await q.findUserById(this.db, consumed.user_id);
+    if (!user) throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+    return this.#issue(user, consumed.family_id);
+  }
+
+  async logout(userId: number, token: string) {
+    const known = await q.findRefreshToken(this.db, hashRefreshToken(token));
+    if (!known || known.user_id !== userId) throw badRequest('Refresh token is not valid', 'invalid_refresh_token');
+    await q.revokeFamily(this.db, known.family_id);
+  }
+
+  async profile(userId: number) {
+    const user = await q.findUserById(this.db, userId);
+    if (!user) throw unauthorized('User no longer exists', 'invalid_token');
+    return userView(user);
+  }
+}

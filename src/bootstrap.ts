@@ -1,0 +1,56 @@
+// First-start set-up: an admin to log in with, and a few demo offers when the catalogue is empty.
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { findUserByUsername } from './auth/queries.js';
+import { createUser } from './auth/service.js';
+import { isUniqueViolation } from './db/errors.js';
+import type { Runtime } from './runtime.js';
+
+export const DEMO_OFFERS = [
+  { name: 'Internet 100', description: '100 Mbit/s home internet', price: '20.00', duration_days: 30 },
+  { name: 'Internet 1000', description: '1 Gbit/s fibre internet', price: '45.00', duration_days: 30 },
+  { name: 'TV Basic', description: '80 channels in HD', price: '12.50', duration_days: 30 },
+  { name: 'TV + Internet', description: 'Internet 100 with TV Basic', price: '29.90', duration_days: 30 },
+  { name: 'Weekend Data Pass', description: '50 GB of mobile data for a weekend', price: '4.99', duration_days: 3 },
+];
+
+// Any fixed number: every process that seeds takes the same lock.
+const SEED_LOCK = 4_242_001;
+
+async function ensureAdmin(runtime: Runtime): Promise<void> {
+  const { db, config, log } = runtime;
+  try {
+    if (config.adminUsername && config.adminPassword) {
+      if (await findUserByUsername(db, config.adminUsername)) return;
+      await createUser(db, { username: config.adminUsername, password: config.adminPassword, isAdmin: true });
+      log.info({ username: config.adminUsername }, 'created admin user from ADMIN_USERNAME');
+      return;
+    }
+    const anyAdmin = await db.selectFrom('users').select('id').where('is_admin', '=', true).executeTakeFirst();
+    if (anyAdmin || (await findUserByUsername(db, 'admin'))) return;
+    const password = randomBytes(12).toString('base64url');
+    await createUser(db, { username: 'admin', password, isAdmin: true });
+    log.warn({ username: 'admin', password }, 'created admin user with a random password; it is shown only this once');
+  } catch (err) {
+    // Another process starting at the same moment created it first.
+    if (!isUniqueViolation(err) && (err as { code?: string }).code !== 'username_taken') throw err;
+  }
+}
+
+export async function seedDemoOffers(runtime: Runtime): Promise<number> {
+  return runtime.db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${SEED_LOCK})`.execute(trx);
+    const existing = await trx.selectFrom('offers').select('id').limit(1).executeTakeFirst();
+    if (existing) return 0;
+    await trx.insertInto('offers').values(DEMO_OFFERS).execute();
+    return DEMO_OFFERS.length;
+  });
+}
+
+export async function bootstrap(runtime: Runtime): Promise<void> {
+  await ensureAdmin(runtime);
+  if (runtime.config.seedDemo) {
+    const added = await seedDemoOffers(runtime);
+    if (added > 0) runtime.log.info({ offers: added }, 'seeded demo offers');
+  }
+}

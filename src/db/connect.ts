@@ -1,0 +1,39 @@
+// Opens the database: PostgreSQL through a pg pool when a URL is given, embedded PGlite otherwise.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DB } from './types.js';
+
+export type Database = Kysely<DB>;
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** A folder for PGlite's files, or 'memory://' for a throw-away database. */
+  pgliteDir: string;
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+
+export function embeddedDir(dataDir: string): string {
+  return join(dataDir, 'pgdata');
+}
+
+export function openDatabase(options: DatabaseOptions): { db: Database; kind: DatabaseKind } {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      // COUNT(*) and identity columns are int8; every one we read fits a JS number.
+      types: { getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) },
+    });
+    return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
+  }
+  if (!options.pgliteDir.startsWith('memory://')) mkdirSync(options.pgliteDir, { recursive: true });
+  // Kysely's own PGlite dialect serialises transactions on PGlite's single connection.
+  const pglite = new PGlite(options.pgliteDir);
+  return { db: new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), kind: 'pglite' };
+}

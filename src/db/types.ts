@@ -1,0 +1,112 @@
+// Table types for Kysely. Money columns are NUMERIC and travel as decimal strings.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** NUMERIC read as a string ("20.00"); written as a string too, never a JS float. */
+type Money = string;
+
+export type TransactionType = 'ACTIVATION' | 'REFUND' | 'CREDIT';
+export type TransactionStatus = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  email: string | null;
+  password_hash: string;
+  is_admin: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+}
+
+export interface AccountsTable {
+  user_id: number;
+  balance: ColumnType<Money, Money | undefined, Money>;
+  updated_at: Timestamp;
+}
+
+export interface OffersTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  price: Money;
+  duration_days: number;
+  is_active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TransactionsTable {
+  id: string;
+  seq: Generated<number>;
+  user_id: number;
+  type: TransactionType;
+  status: TransactionStatus;
+  amount: Money;
+  offer_id: number | null;
+  related_id: string | null;
+  description: string | null;
+  reference: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: Generated<number>;
+  lease_until: Date | null;
+  next_run_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: Date | null;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  user_id: number;
+  transaction_id: string;
+  amount: Money;
+  balance_after: Money;
+  created_at: Timestamp;
+}
+
+export interface TransactionCountsTable {
+  user_id: number;
+  type: TransactionType;
+  status: TransactionStatus;
+  n: number;
+}
+
+export interface SubscriptionsTable {
+  id: Generated<number>;
+  user_id: number;
+  offer_id: number;
+  transaction_id: string;
+  activated_at: Date;
+  expires_at: Date;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  token_hash: string;
+  family_id: string;
+  user_id: number;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: number;
+  key: string;
+  request_hash: string;
+  transaction_id: string;
+  created_at: Timestamp;
+}
+
+export interface DB {
+  users: UsersTable;
+  accounts: AccountsTable;
+  offers: OffersTable;
+  transactions: TransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  transaction_counts: TransactionCountsTable;
+  subscriptions: SubscriptionsTable;
+  refresh_tokens: RefreshTokensTable;
+  idempotency_keys: IdempotencyKeysTable;
+}

@@ -1,0 +1,19 @@
+// What the app decorates Fastify with.
+import type { Redis } from 'ioredis';
+import type { AuthService } from './auth/service.js';
+import type { AccessClaims, AccessTokens } from './auth/tokens.js';
+import type { Config } from './config.js';
+import type { Database } from './db/connect.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Database;
+    redis: Redis | undefined;
+    tokens: AccessTokens;
+    auth: AuthService;
+  }
+  interface FastifyRequest {
+    user: AccessClaims;
+  }
+}

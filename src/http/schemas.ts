@@ -1,0 +1,41 @@
+// Schemas shared by every domain: the error body, money, ids and list pages.
+import { type TSchema, Type } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.String({ description: 'Human-readable message' }),
+    code: Type.String({ description: 'Stable snake_case code' }),
+    details: Type.Optional(Type.Array(Type.Unknown())),
+  },
+  { $id: 'ErrorBody' },
+);
+
+/** A positive amount with at most two decimals, as a string: "20.00". */
+export const MoneyInput = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,2})?$',
+  errorMessage: 'must be a decimal string with at most 2 decimals, like "20.00"',
+  examples: ['20.00'],
+});
+
+export const Money = Type.String({ examples: ['20.00'], description: 'Decimal string' });
+
+export const Timestamp = Type.String({ format: 'date-time' });
+export const NullableTimestamp = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+
+export const PageQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+};
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({
+    count: Type.Integer(),
+    next: Type.Union([Type.String(), Type.Null()], { description: 'Cursor of the next page; pass it as ?cursor=' }),
+    previous: Type.Union([Type.String(), Type.Null()], { description: 'Cursor of the previous page' }),
+    results: Type.Array(item),
+  });
+
+/** Standard error responses to declare on routes, so they appear in the OpenAPI document. */
+export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorBody]));

@@ -1,0 +1,61 @@
+// Small HTTP helpers over fastify.inject for tests.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { ADMIN } from './backends.js';
+
+export const uniqueName = (prefix = 'user') => `${prefix}_${randomBytes(5).toString('hex')}`;
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export async function login(app: FastifyInstance, username: string, password: string) {
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login/', payload: { username, password } });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  return res.json() as { access: string; refresh: string };
+}
+
+export async function adminToken(app: FastifyInstance): Promise<string> {
+  return (await login(app, ADMIN.username, ADMIN.password)).access;
+}
+
+export interface TestUser {
+  id: number;
+  username: string;
+  password: string;
+  access: string;
+  refresh: string;
+}
+
+export async function newUser(app: FastifyInstance, options: { balance?: string } = {}): Promise<TestUser> {
+  const username = uniqueName();
+  const password = 'correct horse battery';
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register/', payload: { username, password } });
+  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+  const { id } = res.json() as { id: number };
+  if (options.balance) await credit(app, id, options.balance);
+  return { id, username, password, ...(await login(app, username, password)) };
+}
+
+export async function credit(app: FastifyInstance, userId: number, amount: string, reason = 'test top-up') {
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/v1/admin/users/${userId}/credit/`,
+    headers: bearer(await adminToken(app)),
+    payload: { amount, reason },
+  });
+  if (res.statusCode !== 201) throw new Error(`credit failed: ${res.statusCode} ${res.body}`);
+  return res.json() as { transaction_id: string; balance: string };
+}
+
+export async function newOffer(
+  app: FastifyInstance,
+  fields: { price?: string; duration_days?: number; is_active?: boolean; name?: string } = {},
+) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/admin/offers/',
+    headers: bearer(await adminToken(app)),
+    payload: { name: fields.name ?? uniqueName('offer'), description: 'test offer', price: '20.00', duration_days: 30, ...fields },
+  });
+  if (res.statusCode !== 201) throw new Error(`offer failed: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: number; name: string; price: string; duration_days: number; is_active: boolean };
+}
