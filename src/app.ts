@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import accountRoutes from './account/routes.js';
+import activationRoutes from './activation/routes.js';
 import adminRoutes from './admin/routes.js';
 import authRoutes from './auth/routes.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -34,6 +35,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorate('redis', runtime.redis);
   app.decorate('tokens', runtime.tokens);
   app.decorate('auth', runtime.auth);
+  app.decorate('activation', runtime.activation);
   app.decorateRequest('user', null as never);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -45,6 +47,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });
+  await app.register(activationRoutes);
   await app.register(offerRoutes, { prefix: '/api/v1/offers' });
   await app.register(accountRoutes, { prefix: '/api/v1/account' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });

@@ -1,5 +1,6 @@
 // What the app decorates Fastify with.
 import type { Redis } from 'ioredis';
+import type { ActivationService } from './activation/service.js';
 import type { AuthService } from './auth/service.js';
 import type { AccessClaims, AccessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
@@ -12,6 +13,7 @@ declare module 'fastify' {
     redis: Redis | undefined;
     tokens: AccessTokens;
     auth: AuthService;
+    activation: ActivationService;
   }
   interface FastifyRequest {
     user: AccessClaims;

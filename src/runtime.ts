@@ -1,14 +1,22 @@
 // Everything a process needs besides HTTP: the database, Redis, services. Built once per process.
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { HttpPartner, type Partner, SimulatedPartner } from './activation/partner.js';
+import { Reconciler } from './activation/reconciler.js';
+import { ActivationService } from './activation/service.js';
+import { ActivationWorker } from './activation/worker.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { AuthService } from './auth/service.js';
 import { AccessTokens } from './auth/tokens.js';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from './cache/counters.js';
 import { connectRedis } from './cache/redis.js';
+import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './cache/status-cache.js';
 import type { Config } from './config.js';
 import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { BullQueue } from './queue/bullmq-queue.js';
+import { MemoryQueue } from './queue/memory-queue.js';
+import type { JobQueue } from './queue/types.js';
 
 export interface Runtime {
   config: Config;
@@ -19,7 +27,24 @@ export interface Runtime {
   counters: CounterStore;
   tokens: AccessTokens;
   auth: AuthService;
+  queue: JobQueue;
+  statusCache: StatusCache;
+  partner: Partner;
+  activation: ActivationService;
+  /** Starts the activation worker and the reconciler in this process (ROLE=all or worker). */
+  startWorker(): void;
+  /** Stops taking activation jobs and waits for the running ones. */
+  stopWorker(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Extra time a worker holds an activation beyond the partner's own time budget. */
+const LEASE_MARGIN_MS = 5000;
+
+function createPartner(config: Config): Partner {
+  return config.partnerUrl
+    ? new HttpPartner(config.partnerUrl, config.partnerApiKey, config.partnerTimeoutMs)
+    : new SimulatedPartner(config.partnerSimLatencyMs, config.partnerSimFailureRate);
 }
 
 export interface RuntimeOptions {
@@ -49,6 +74,29 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const throttle = new LoginThrottle(counters, config.loginMaxFailures, config.loginLockoutSeconds);
   const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl);
 
+  const onJobError = (err: unknown, job: { transactionId: string } | undefined) =>
+    log.error({ err, transaction_id: job?.transactionId }, 'activation job failed; it will be retried');
+  const queue: JobQueue = config.redisUrl
+    ? new BullQueue(config.redisUrl, config.redisKeyPrefix, onJobError)
+    : new MemoryQueue(onJobError);
+  const statusCache: StatusCache = redis
+    ? new RedisStatusCache(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds)
+    : new MemoryStatusCache(config.statusCacheTtlSeconds);
+  const partner = createPartner(config);
+  const activation = new ActivationService(db, queue, statusCache, log);
+  const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
+  const worker = new ActivationWorker(db, partner, queue, statusCache, {
+    maxAttempts: config.activationMaxAttempts,
+    retryBaseMs: config.activationRetryBaseMs,
+    leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
+  }, log);
+  const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
+  let workerStarted = false;
+  const stopWorker = async () => {
+    await reconciler.stop();
+    await queue.stopWorker();
+  };
+
   return {
     config,
     log,
@@ -58,7 +106,20 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     counters,
     tokens,
     auth,
+    queue,
+    statusCache,
+    partner,
+    activation,
+    startWorker() {
+      if (workerStarted) return;
+      workerStarted = true;
+      queue.startWorker(worker.handle, config.workerConcurrency);
+      reconciler.start();
+    },
+    stopWorker,
     async close() {
+      await stopWorker();
+      await queue.close();
       redis?.disconnect();
       await db.destroy();
     },

@@ -27,6 +27,9 @@ async function main(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
   }
 
+  if (config.role !== 'api') runtime.startWorker();
+  log.info({ role: config.role, database: runtime.dbKind, queue: runtime.queue.kind }, 'started');
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -38,7 +41,9 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     timer.unref();
     try {
+      // Stop accepting and finish in-flight requests, then finish running jobs, then close pools.
       await app?.close();
+      await runtime.stopWorker();
       await runtime.close();
       log.info('shutdown complete');
       process.exit(0);

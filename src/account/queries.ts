@@ -28,42 +28,35 @@ const offerFields = [
   'offers.is_active as offer_is_active',
 ] as const;
 
-export function listActiveSubscriptions(db: Database, userId: number, slice?: KeysetSlice) {
-  let query = db
-    .selectFrom('subscriptions')
-    .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')
-    .select(['subscriptions.id', 'subscriptions.activated_at', 'subscriptions.expires_at', 'subscriptions.transaction_id', ...offerFields])
-    .where('subscriptions.user_id', '=', userId)
-    .where('subscriptions.expires_at', '>', sql<Date>`now()`);
-  if (slice) {
-    query = query.orderBy('subscriptions.id', slice.order).limit(slice.limit);
-    if (slice.after) query = query.where('subscriptions.id', slice.after.op, slice.after.key);
-  } else {
-    query = query.orderBy('subscriptions.expires_at').orderBy('subscriptions.id');
-  }
-  return query.execute();
-}
-
-export async function countActiveSubscriptions(db: Database, userId: number) {
-  const row = await db
-    .selectFrom('subscriptions')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', userId)
-    .where('expires_at', '>', sql<Date>`now()`)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-export function listExpiringSubscriptions(db: Database, userId: number, withinDays: number) {
+/** Active subscriptions, optionally only those expiring within `expiringWithinDays`. */
+function activeSubscriptions(db: Database, userId: number, expiringWithinDays?: number) {
   return db
     .selectFrom('subscriptions')
-    .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')
-    .select(['subscriptions.id', 'subscriptions.activated_at', 'subscriptions.expires_at', 'subscriptions.transaction_id', ...offerFields])
     .where('subscriptions.user_id', '=', userId)
     .where('subscriptions.expires_at', '>', sql<Date>`now()`)
-    .where('subscriptions.expires_at', '<=', sql<Date>`now() + make_interval(days => ${withinDays})`)
-    .orderBy('subscriptions.expires_at')
+    .$if(expiringWithinDays !== undefined, (q) =>
+      q.where('subscriptions.expires_at', '<=', sql<Date>`now() + make_interval(days => ${expiringWithinDays})`),
+    );
+}
+
+export function listActiveSubscriptions(db: Database, userId: number, slice?: KeysetSlice, expiringWithinDays?: number) {
+  const query = activeSubscriptions(db, userId, expiringWithinDays)
+    .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')
+    .select(['subscriptions.id', 'subscriptions.activated_at', 'subscriptions.expires_at', 'subscriptions.transaction_id', ...offerFields]);
+  if (!slice) return query.orderBy('subscriptions.expires_at').orderBy('subscriptions.id').execute();
+  const { after } = slice;
+  return query
+    .$if(after !== undefined, (q) => q.where('subscriptions.id', after!.op, after!.key))
+    .orderBy('subscriptions.id', slice.order)
+    .limit(slice.limit)
     .execute();
+}
+
+export async function countActiveSubscriptions(db: Database, userId: number, expiringWithinDays?: number) {
+  const row = await activeSubscriptions(db, userId, expiringWithinDays)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export type SubscriptionRow = Awaited<ReturnType<typeof listActiveSubscriptions>>[number];

@@ -74,16 +74,21 @@ export async function balance(db: Database, userId: number, currency: string) {
   return { balance: account.balance, currency };
 }
 
-export async function subscriptionPage(db: Database, userId: number, page: { limit: number; cursor?: string | undefined }) {
+export async function subscriptionPage(
+  db: Database,
+  userId: number,
+  page: { limit: number; cursor?: string | undefined },
+  expiringWithinDays?: number,
+) {
   const [count, result] = await Promise.all([
-    q.countActiveSubscriptions(db, userId),
-    keysetPage({ ...page, order: 'asc' }, (s: q.SubscriptionRow) => s.id, (slice) => q.listActiveSubscriptions(db, userId, slice)),
+    q.countActiveSubscriptions(db, userId, expiringWithinDays),
+    keysetPage(
+      { ...page, order: 'asc' },
+      (s: q.SubscriptionRow) => s.id,
+      (slice) => q.listActiveSubscriptions(db, userId, slice, expiringWithinDays),
+    ),
   ]);
   return { count, ...result, results: result.results.map(activeOfferView) };
-}
-
-export async function expiringOffers(db: Database, userId: number, withinDays: number) {
-  return (await q.listExpiringSubscriptions(db, userId, withinDays)).map(activeOfferView);
 }
 
 export async function transactionPage(

@@ -72,11 +72,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(backend: Backend, overrides: Record<string, string> = {}): Promise<TestApp> {
+/** The app with its activation worker running in-process (ROLE=all), unless `worker` is false. */
+export async function startApp(
+  backend: Backend,
+  overrides: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): Promise<TestApp> {
   const { env, cleanup } = await backendEnv(backend);
   Object.assign(env, overrides);
   const runtime = await createRuntime(loadConfig(env), backend === 'embedded' ? { pgliteDir: 'memory://' } : {});
   await bootstrap(runtime);
+  if (options.worker !== false) runtime.startWorker();
   const app = await buildApp(runtime);
   await app.ready();
   return {

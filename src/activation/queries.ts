@@ -1,0 +1,216 @@
+// SQL for the activation pipeline. Every state change is a compare-and-set on `status`, so a job
+// delivered twice, a crashed worker or a retried request can never charge, refund or activate twice.
+import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { moveBalance } from '../account/ledger.js';
+import type { Database } from '../db/connect.js';
+import type { DB } from '../db/types.js';
+
+const statusColumns = [
+  'id',
+  'user_id',
+  'status',
+  'offer_id',
+  'amount',
+  'reference',
+  'error_code',
+  'error_message',
+  'created_at',
+  'updated_at',
+  'completed_at',
+] as const;
+
+export function findStatus(db: Database, id: string, userId: number) {
+  return db
+    .selectFrom('transactions')
+    .select(statusColumns)
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .where('type', '=', 'ACTIVATION')
+    .executeTakeFirst();
+}
+
+export type StatusRow = NonNullable<Awaited<ReturnType<typeof findStatus>>>;
+
+/** Claims the key for this request, or returns the row already holding it (waiting for its writer to commit). */
+export async function claimIdempotencyKey(
+  trx: Transaction<DB>,
+  key: { userId: number; key: string; requestHash: string; transactionId: string },
+) {
+  const inserted = await trx
+    .insertInto('idempotency_keys')
+    .values({ user_id: key.userId, key: key.key, request_hash: key.requestHash, transaction_id: key.transactionId })
+    .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (inserted) return undefined;
+  return trx
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'transaction_id'])
+    .where('user_id', '=', key.userId)
+    .where('key', '=', key.key)
+    .executeTakeFirstOrThrow();
+}
+
+export function findActiveOfferPrice(trx: Transaction<DB>, offerId: number) {
+  return trx
+    .selectFrom('offers')
+    .select(['price'])
+    .where('id', '=', offerId)
+    .where('is_active', '=', true)
+    .executeTakeFirst();
+}
+
+export function insertPendingActivation(
+  trx: Transaction<DB>,
+  activation: { id: string; userId: number; offerId: number; amount: string },
+) {
+  return trx
+    .insertInto('transactions')
+    .values({
+      id: activation.id,
+      user_id: activation.userId,
+      type: 'ACTIVATION',
+      status: 'PENDING',
+      amount: activation.amount,
+      offer_id: activation.offerId,
+      next_run_at: sql<Date>`now()`,
+    })
+    .returning(statusColumns)
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Takes a PENDING activation, or a PROCESSING one whose lease ran out (its worker died), for one
+ * partner call. A duplicate delivery while another worker holds the lease finds nothing to claim.
+ */
+export function claimForProcessing(db: Database, id: string, leaseMs: number) {
+  return db
+    .updateTable('transactions as t')
+    .from('offers as o')
+    .set({
+      status: 'PROCESSING',
+      attempts: sql`t.attempts + 1`,
+      lease_until: sql`now() + make_interval(secs => ${leaseMs / 1000})`,
+      next_run_at: sql`now()`,
+      updated_at: sql`now()`,
+    })
+    .whereRef('o.id', '=', 't.offer_id')
+    .where('t.id', '=', id)
+    .where('t.type', '=', 'ACTIVATION')
+    .where((eb) =>
+      eb.or([
+        eb('t.status', '=', 'PENDING'),
+        eb.and([eb('t.status', '=', 'PROCESSING'), eb.or([eb('t.lease_until', 'is', null), eb('t.lease_until', '<', sql<Date>`now()`)])]),
+      ]),
+    )
+    .returning(['t.id', 't.user_id', 't.offer_id', 't.amount', 't.attempts', 'o.duration_days'])
+    .executeTakeFirst();
+}
+
+export type ClaimedActivation = NonNullable<Awaited<ReturnType<typeof claimForProcessing>>>;
+
+/** PROCESSING → SUCCESS and the subscription created or extended, in one transaction, once. */
+export function markSucceeded(db: Database, claimed: ClaimedActivation, reference: string) {
+  return db.transaction().execute(async (trx) => {
+    const done = await trx
+      .updateTable('transactions')
+      .set({ status: 'SUCCESS', reference, error_message: null, lease_until: null, completed_at: sql`now()`, updated_at: sql`now()` })
+      .where('id', '=', claimed.id)
+      .where('status', '=', 'PROCESSING')
+      .returning(statusColumns)
+      .executeTakeFirst();
+    if (!done) return undefined;
+    const days = claimed.duration_days;
+    await sql`
+      INSERT INTO subscriptions (user_id, offer_id, transaction_id, activated_at, expires_at)
+      VALUES (${claimed.user_id}, ${claimed.offer_id}, ${claimed.id}, now(), now() + make_interval(days => ${days}))
+      ON CONFLICT (user_id, offer_id) DO UPDATE SET
+        transaction_id = EXCLUDED.transaction_id,
+        activated_at = CASE WHEN subscriptions.expires_at > now() THEN subscriptions.activated_at ELSE now() END,
+        expires_at = GREATEST(subscriptions.expires_at, now()) + make_interval(days => ${days})`.execute(trx);
+    return done;
+  });
+}
+
+/** PROCESSING → FAILED with the reason, and the money returned as a REFUND, in one transaction, once. */
+export function markFailedAndRefund(db: Database, id: string, error: { code: string; message: string }) {
+  return db.transaction().execute(async (trx) => {
+    const failed = await trx
+      .updateTable('transactions')
+      .set({
+        status: 'FAILED',
+        error_code: error.code,
+        error_message: error.message,
+        lease_until: null,
+        completed_at: sql`now()`,
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'PROCESSING')
+      .returning(statusColumns)
+      .executeTakeFirst();
+    if (!failed) return undefined;
+    const refundId = randomUUID();
+    await trx
+      .insertInto('transactions')
+      .values({
+        id: refundId,
+        user_id: failed.user_id,
+        type: 'REFUND',
+        status: 'SUCCESS',
+        amount: failed.amount,
+        offer_id: failed.offer_id,
+        related_id: failed.id,
+        description: `Refund of failed activation: ${error.message}`.slice(0, 500),
+        completed_at: sql`now()`,
+      })
+      .execute();
+    const balance = await moveBalance(trx, { userId: failed.user_id, transactionId: refundId, amount: failed.amount });
+    if (balance === undefined) throw new Error(`refund of ${id} found no account`);
+    return failed;
+  });
+}
+
+/** Hands a claimed activation back for a later attempt; only the holder of this attempt can. */
+export async function releaseForRetry(db: Database, claimed: ClaimedActivation, delayMs: number, lastError: string) {
+  const result = await db
+    .updateTable('transactions')
+    .set({
+      lease_until: null,
+      next_run_at: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+      error_message: lastError,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', claimed.id)
+    .where('status', '=', 'PROCESSING')
+    .where('attempts', '=', claimed.attempts)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Unfinished activations that nobody has touched for `staleMs` (lost job, crashed process, Redis
+ * flushed). Marks them as rescheduled in the same statement, so concurrent reconcilers split the work.
+ */
+export async function rescheduleOverdue(db: Database, staleMs: number, limit: number): Promise<string[]> {
+  const result = await sql<{ id: string }>`
+    UPDATE transactions SET next_run_at = now()
+     WHERE id IN (
+       SELECT id FROM transactions
+        WHERE status IN ('PENDING', 'PROCESSING')
+          AND next_run_at < now() - make_interval(secs => ${staleMs / 1000})
+          AND (lease_until IS NULL OR lease_until < now())
+        ORDER BY next_run_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+    RETURNING id`.execute(db);
+  return result.rows.map((r) => r.id);
+}
+
+export async function purgeIdempotencyKeys(db: Database, olderThanHours: number) {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${olderThanHours})`)
+    .execute();
+}

@@ -1,0 +1,60 @@
+// Finds activations that nobody is working on (lost job, crashed process, Redis flushed) and
+// enqueues them again, so every paid activation ends SUCCESS or FAILED + refund.
+import type { Logger } from 'pino';
+import type { Database } from '../db/connect.js';
+import type { JobQueue } from '../queue/types.js';
+import { purgeIdempotencyKeys, rescheduleOverdue } from './queries.js';
+
+const BATCH = 500;
+const IDEMPOTENCY_KEY_HOURS = 48;
+const PURGE_EVERY_MS = 10 * 60_000;
+
+export class Reconciler {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #lastPurge = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly queue: JobQueue,
+    private readonly staleMs: number,
+    private readonly intervalMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** One pass; returns how many activations were enqueued again. */
+  async runOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const ids = await rescheduleOverdue(this.db, this.staleMs, BATCH);
+      for (const transactionId of ids) await this.queue.enqueue({ transactionId });
+      total += ids.length;
+      if (ids.length < BATCH) break;
+    }
+    if (total > 0) this.log.warn({ count: total }, 're-enqueued unfinished activations');
+    if (Date.now() - this.#lastPurge > PURGE_EVERY_MS) {
+      await purgeIdempotencyKeys(this.db, IDEMPOTENCY_KEY_HOURS);
+      this.#lastPurge = Date.now();
+    }
+    return total;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.#running = this.runOnce()
+        .then(() => undefined)
+        .catch((err: unknown) => this.log.error({ err }, 'reconciler pass failed'))
+        .finally(() => {
+          this.#running = undefined;
+          if (this.#timer) this.#timer = setTimeout(tick, this.intervalMs);
+        });
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+}

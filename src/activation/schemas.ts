@@ -1,0 +1,37 @@
+import { Type } from 'typebox';
+import { ActiveOffer, TransactionStatusEnum } from '../account/schemas.js';
+import { Money, NullableTimestamp, PageQuery, Timestamp } from '../http/schemas.js';
+
+export const ActivationBody = Type.Object(
+  { offer_id: Type.Integer({ minimum: 1, maximum: 2147483647, errorMessage: 'must be a positive integer' }) },
+  { additionalProperties: false },
+);
+
+export const ActivationHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', errorMessage: 'must be 1-255 visible ASCII characters' }),
+  ),
+});
+
+export const ActivationAccepted = Type.Object({
+  transaction_id: Type.String({ format: 'uuid' }),
+  status: Type.Literal('PENDING'),
+  message: Type.String(),
+});
+
+export const ActivationStatus = Type.Object({
+  transaction_id: Type.String({ format: 'uuid' }),
+  status: TransactionStatusEnum,
+  offer_id: Type.Union([Type.Integer(), Type.Null()]),
+  amount: Money,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  completed_at: NullableTimestamp,
+  reference: Type.Optional(Type.String()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+
+export const StatusParams = Type.Object({ transaction_id: Type.String({ maxLength: 100 }) });
+
+export const ExpiringQuery = Type.Object(PageQuery, { additionalProperties: false });
+export { ActiveOffer };

@@ -1,0 +1,100 @@
+// Taking an activation request: check and charge in one database transaction, answer at once,
+// and only after commit hand the work to the queue.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isUuid } from '../account/service.js';
+import { negate, moveBalance } from '../account/ledger.js';
+import type { StatusCache } from '../cache/status-cache.js';
+import type { Database } from '../db/connect.js';
+import { badRequest, conflict, notFound } from '../http/errors.js';
+import type { JobQueue } from '../queue/types.js';
+import * as q from './queries.js';
+import { FINAL_STATUSES, statusView, toCached } from './status.js';
+
+export interface ActivationAccepted {
+  transaction_id: string;
+  status: 'PENDING';
+  message: string;
+}
+
+const ACCEPTED_MESSAGE = 'Activation accepted; follow it at /api/v1/activation/status/{transaction_id}/';
+
+class InsufficientBalance extends Error {}
+
+export class ActivationService {
+  constructor(
+    private readonly db: Database,
+    private readonly queue: JobQueue,
+    private readonly cache: StatusCache,
+    private readonly log: Logger,
+  ) {}
+
+  async request(userId: number, offerId: number, idempotencyKey?: string): Promise<{ body: ActivationAccepted; replayed: boolean }> {
+    const transactionId = randomUUID();
+    const requestHash = createHash('sha256').update(JSON.stringify({ offer_id: offerId })).digest('hex');
+
+    const outcome = await this.db
+      .transaction()
+      .execute(async (trx) => {
+        if (idempotencyKey !== undefined) {
+          const earlier = await q.claimIdempotencyKey(trx, { userId, key: idempotencyKey, requestHash, transactionId });
+          if (earlier) {
+            if (earlier.request_hash !== requestHash) {
+              throw conflict('This Idempotency-Key was already used with a different request', 'idempotency_key_reused');
+            }
+            return { replayedId: earlier.transaction_id, row: undefined };
+          }
+        }
+        const offer = await q.findActiveOfferPrice(trx, offerId);
+        if (!offer) throw notFound('Offer not found');
+        const row = await q.insertPendingActivation(trx, { id: transactionId, userId, offerId, amount: offer.price });
+        const balance = await moveBalance(trx, { userId, transactionId, amount: negate(offer.price) });
+        if (balance === undefined) throw new InsufficientBalance();
+        return { replayedId: undefined, row };
+      })
+      .catch((err: unknown) => {
+        if (err instanceof InsufficientBalance) throw badRequest('Insufficient balance', 'insufficient_balance');
+        throw err;
+      });
+
+    if (outcome.replayedId !== undefined) {
+      return { body: { transaction_id: outcome.replayedId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: true };
+    }
+    await this.#afterCommit(toCached(outcome.row));
+    return { body: { transaction_id: transactionId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: false };
+  }
+
+  /** Failures here are logged, not returned: the charge is committed and the reconciler will enqueue it. */
+  async #afterCommit(status: ReturnType<typeof toCached>): Promise<void> {
+    try {
+      await this.cache.set(status);
+    } catch (err) {
+      this.log.warn({ err, transaction_id: status.transaction_id }, 'could not cache activation status');
+    }
+    try {
+      await this.queue.enqueue({ transactionId: status.transaction_id });
+    } catch (err) {
+      this.log.error({ err, transaction_id: status.transaction_id }, 'could not enqueue activation; the reconciler will retry it');
+    }
+  }
+
+  /** The caller's activation; unknown, malformed and other users' ids are all a 404. */
+  async status(userId: number, transactionId: string) {
+    if (!isUuid(transactionId)) throw notFound('Activation not found');
+    const id = transactionId.toLowerCase();
+    const cached = await this.cache.get(id).catch((err: unknown) => {
+      this.log.warn({ err }, 'status cache unavailable; reading the database');
+      return undefined;
+    });
+    if (cached) {
+      if (cached.user_id !== userId) throw notFound('Activation not found');
+      return statusView(cached);
+    }
+    const row = await q.findStatus(this.db, id, userId);
+    if (!row) throw notFound('Activation not found');
+    const status = toCached(row);
+    // Only final states are cached from a read: they cannot be overtaken by a later write.
+    if (FINAL_STATUSES.has(status.status)) await this.cache.set(status).catch(() => undefined);
+    return statusView(status);
+  }
+}
