@@ -13,8 +13,16 @@ export async function login(app: FastifyInstance, username: string, password: st
   return res.json() as { access: string; refresh: string };
 }
 
-export async function adminToken(app: FastifyInstance): Promise<string> {
-  return (await login(app, ADMIN.username, ADMIN.password)).access;
+const adminTokens = new WeakMap<FastifyInstance, Promise<string>>();
+
+/** The bootstrap admin's access token, logged in once per app (argon2 makes logins slow on purpose). */
+export function adminToken(app: FastifyInstance): Promise<string> {
+  let token = adminTokens.get(app);
+  if (!token) {
+    token = login(app, ADMIN.username, ADMIN.password).then((t) => t.access);
+    adminTokens.set(app, token);
+  }
+  return token;
 }
 
 export interface TestUser {
@@ -58,4 +66,45 @@ export async function newOffer(
   });
   if (res.statusCode !== 201) throw new Error(`offer failed: ${res.statusCode} ${res.body}`);
   return res.json() as { id: number; name: string; price: string; duration_days: number; is_active: boolean };
+}
+
+export async function activate(app: FastifyInstance, access: string, offerId: unknown, idempotencyKey?: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/api/v1/activation/',
+    headers: { ...bearer(access), ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+    payload: { offer_id: offerId },
+  });
+}
+
+export interface ActivationStatus {
+  transaction_id: string;
+  status: 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
+  offer_id: number;
+  amount: string;
+  reference?: string;
+  error?: { code: string; message: string };
+  completed_at: string | null;
+}
+
+export async function activationStatus(app: FastifyInstance, access: string, id: string) {
+  return app.inject({ method: 'GET', url: `/api/v1/activation/status/${id}/`, headers: bearer(access) });
+}
+
+/** Polls the status endpoint until the activation is SUCCESS or FAILED (bounded). */
+export async function waitForFinal(app: FastifyInstance, access: string, id: string, timeoutMs = 20_000): Promise<ActivationStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await activationStatus(app, access, id);
+    const body = res.json() as ActivationStatus;
+    if (body.status === 'SUCCESS' || body.status === 'FAILED') return body;
+    if (Date.now() > deadline) throw new Error(`activation ${id} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function getJson<T = Record<string, unknown>>(app: FastifyInstance, access: string, url: string): Promise<T> {
+  const res = await app.inject({ method: 'GET', url, headers: bearer(access) });
+  if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode} ${res.body}`);
+  return res.json() as T;
 }

@@ -54,6 +54,8 @@ export async function backendEnv(backend: Backend): Promise<{ env: Record<string
     SEED_DEMO: 'false',
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
+    // Tests log in far more often than a person; tests of the limit itself override this.
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   };
   if (backend === 'embedded') return { env, cleanup: async () => {} };
   const database = await freshDatabase();

@@ -1,0 +1,117 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { activate, activationStatus, getJson, newOffer, newUser, waitForFinal } from '../helpers/api.js';
+import { backends, startApp, type TestApp } from '../helpers/backends.js';
+import { ledgerMismatches, transactionsOf } from '../helpers/ledger.js';
+import { FakePartner } from '../helpers/partner.js';
+
+const MAX_ATTEMPTS = 4;
+
+describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
+  const partner = new FakePartner();
+  let t: TestApp;
+  beforeAll(async () => {
+    const url = await partner.start();
+    t = await startApp(backend, {
+      PARTNER_URL: url,
+      PARTNER_API_KEY: 'partner-secret',
+      PARTNER_TIMEOUT_MS: '300',
+      ACTIVATION_RETRY_BASE_MS: '20',
+      ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await partner.stop();
+  });
+  afterEach(() => {
+    partner.respond = () => ({ status: 200, body: { reference: 'REF-1' } });
+  });
+
+  async function paidActivation(price = '15.00') {
+    const user = await newUser(t.app, { balance: '40.00' });
+    const offer = await newOffer(t.app, { price, duration_days: 7 });
+    const res = await activate(t.app, user.access, offer.id);
+    expect(res.statusCode).toBe(202);
+    return { user, offer, id: res.json().transaction_id as string };
+  }
+
+  it('sends the documented request and keeps the partner reference', async () => {
+    partner.respond = (_n, call) => ({ status: 201, body: { reference: `P-${call.body.transaction_id.slice(0, 6)}` } });
+    const { user, offer, id } = await paidActivation();
+    const final = await waitForFinal(t.app, user.access, id);
+    expect(final).toMatchObject({ status: 'SUCCESS', reference: `P-${id.slice(0, 6)}` });
+    const [call, ...more] = partner.callsFor(id);
+    expect(more).toEqual([]);
+    expect(call!.body).toEqual({ transaction_id: id, user_id: user.id, offer_id: offer.id, amount: '15.00', duration_days: 7 });
+    expect(call!.headers['idempotency-key']).toBe(id);
+    expect(call!.headers.authorization).toBe('Bearer partner-secret');
+  });
+
+  it('ignores a duplicate delivery while another worker holds the activation', async () => {
+    partner.respond = () => ({ status: 200, body: { reference: 'ONCE' }, delayMs: 250 });
+    const { user, id } = await paidActivation();
+    while ((await activationStatus(t.app, user.access, id)).json().status !== 'PROCESSING') {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await t.runtime.queue.enqueue({ transactionId: id });
+    expect((await waitForFinal(t.app, user.access, id)).reference).toBe('ONCE');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(partner.callsFor(id)).toHaveLength(1);
+    const rows = await transactionsOf(t.runtime.db, user.id);
+    expect(rows.find((r) => r.id === id)?.attempts).toBe(1);
+  });
+
+  it('fails permanently on a 4xx, shows the partner reason and refunds', async () => {
+    partner.respond = () => ({ status: 422, body: { error: 'Address not serviceable' } });
+    const { user, id } = await paidActivation();
+    const final = await waitForFinal(t.app, user.access, id);
+    expect(final.status).toBe('FAILED');
+    expect(final.error).toEqual({ code: 'partner_rejected', message: 'Address not serviceable' });
+    expect(partner.callsFor(id)).toHaveLength(1);
+    expect((await getJson<{ balance: string }>(t.app, user.access, '/api/v1/account/')).balance).toBe('40.00');
+    const rows = await transactionsOf(t.runtime.db, user.id);
+    expect(rows.filter((r) => r.type === 'REFUND')).toHaveLength(1);
+    expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+  });
+
+  it('retries a flaky partner with the same idempotency key, then succeeds', async () => {
+    partner.respond = (n) => {
+      if (n === 1) return { status: 503 };
+      if (n === 2) return { status: 429 };
+      if (n === 3) return { status: 200, body: { reference: 'LATE' }, delayMs: 1000 }; // times out
+      return { status: 200, body: { reference: 'FINALLY' } };
+    };
+    partner.calls.length = 0;
+    const { user, id } = await paidActivation();
+    const final = await waitForFinal(t.app, user.access, id);
+    expect(final).toMatchObject({ status: 'SUCCESS', reference: 'FINALLY' });
+    const calls = partner.callsFor(id);
+    expect(calls).toHaveLength(4);
+    expect(new Set(calls.map((c) => c.headers['idempotency-key']))).toEqual(new Set([id]));
+    expect((await getJson<{ balance: string }>(t.app, user.access, '/api/v1/account/')).balance).toBe('25.00');
+    expect((await transactionsOf(t.runtime.db, user.id)).filter((r) => r.type === 'REFUND')).toEqual([]);
+  });
+
+  it('gives up after the maximum number of calls when the partner is down, and refunds', async () => {
+    partner.respond = () => ({ status: 500, body: { error: 'boom' } });
+    const { user, id } = await paidActivation();
+    const final = await waitForFinal(t.app, user.access, id);
+    expect(final.status).toBe('FAILED');
+    expect(final.error?.code).toBe('partner_unavailable');
+    expect(partner.callsFor(id)).toHaveLength(MAX_ATTEMPTS);
+    expect((await getJson<{ balance: string }>(t.app, user.access, '/api/v1/account/')).balance).toBe('40.00');
+    const rows = await transactionsOf(t.runtime.db, user.id);
+    expect(rows.find((r) => r.id === id)?.attempts).toBe(MAX_ATTEMPTS);
+    expect(rows.filter((r) => r.type === 'REFUND')).toHaveLength(1);
+    expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+  });
+
+  // Last in the block: it stops the fake partner for good.
+  it('treats an unreachable partner as transient', async () => {
+    await partner.stop();
+    const { user, id } = await paidActivation();
+    const final = await waitForFinal(t.app, user.access, id);
+    expect(final.error?.code).toBe('partner_unavailable');
+    expect((await getJson<{ balance: string }>(t.app, user.access, '/api/v1/account/')).balance).toBe('40.00');
+  });
+});
