@@ -59,11 +59,12 @@ export function createLogger(config: Config): Logger {
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? createLogger(config);
-  const { db, kind } = openDatabase({
+  const database = openDatabase({
     databaseUrl: config.databaseUrl,
     pgliteDir: options.pgliteDir ?? embeddedDir(config.dataDir),
     poolSize: config.databasePoolSize,
   });
+  const { db, kind } = database;
   const applied = await migrateToLatest(db);
   if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
 
@@ -121,7 +122,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await stopWorker();
       await queue.close();
       redis?.disconnect();
-      await db.destroy();
+      await database.close();
     },
   };
 }

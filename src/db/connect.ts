@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { lockEmbeddedDatabase } from './embedded-lock.js';
 import type { DB } from './types.js';
 
 export type Database = Kysely<DB>;
@@ -22,7 +23,14 @@ export function embeddedDir(dataDir: string): string {
   return join(dataDir, 'pgdata');
 }
 
-export function openDatabase(options: DatabaseOptions): { db: Database; kind: DatabaseKind } {
+export interface OpenedDatabase {
+  db: Database;
+  kind: DatabaseKind;
+  /** Closes the pool or PGlite and releases the embedded lock. */
+  close(): Promise<void>;
+}
+
+export function openDatabase(options: DatabaseOptions): OpenedDatabase {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
@@ -30,10 +38,21 @@ export function openDatabase(options: DatabaseOptions): { db: Database; kind: Da
       // COUNT(*) and identity columns are int8; every one we read fits a JS number.
       types: { getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) },
     });
-    return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
   }
-  if (!options.pgliteDir.startsWith('memory://')) mkdirSync(options.pgliteDir, { recursive: true });
+  const inMemory = options.pgliteDir.startsWith('memory://');
+  if (!inMemory) mkdirSync(options.pgliteDir, { recursive: true });
+  const release = inMemory ? () => {} : lockEmbeddedDatabase(options.pgliteDir);
   // Kysely's own PGlite dialect serialises transactions on PGlite's single connection.
   const pglite = new PGlite(options.pgliteDir);
-  return { db: new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), kind: 'pglite' };
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    db,
+    kind: 'pglite',
+    close: async () => {
+      await db.destroy();
+      release();
+    },
+  };
 }
