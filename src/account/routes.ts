@@ -19,6 +19,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', requireUser);
 
   app.get('/', {
+    prefixTrailingSlash: 'slash',
     schema: { ...schemaDefaults, response: { 200: AccountView, ...errors(401) } },
   }, async (request) => accountOverview(app.db, request.user.userId, app.config.currency));
 

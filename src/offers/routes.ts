@@ -11,6 +11,7 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', requireUser);
 
   app.get('/', {
+    prefixTrailingSlash: 'slash',
     schema: { ...schemaDefaults, querystring: OfferListQuery, response: { 200: Page(Offer), ...errors(400, 401) } },
   }, async (request) => offerPage(app.db, request.query, true));
 
