@@ -70,6 +70,11 @@ export function findRefreshToken(db: Executor, hash: string) {
     .executeTakeFirst();
 }
 
+/** Locks every token of a family until the surrounding transaction ends. */
+export async function lockFamily(db: Executor, familyId: string) {
+  await db.selectFrom('refresh_tokens').select('id').where('family_id', '=', familyId).forUpdate().execute();
+}
+
 export function revokeFamily(db: Executor, familyId: string) {
   return db
     .updateTable('refresh_tokens')

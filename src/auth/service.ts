@@ -64,9 +64,9 @@ export class AuthService {
     private readonly refreshTtlSeconds: number,
   ) {}
 
-  async #issue(user: { id: number; is_admin: boolean }, familyId: string) {
+  async #issue(db: q.Executor, user: { id: number; is_admin: boolean }, familyId: string) {
     const refresh = newRefreshToken();
-    await q.insertRefreshToken(this.db, {
+    await q.insertRefreshToken(db, {
       id: randomUUID(),
       hash: refresh.hash,
       familyId,
@@ -90,30 +90,45 @@ export class AuthService {
       throw unauthorized('Invalid username or password', 'invalid_credentials');
     }
     await this.throttle.recordSuccess(username, address);
-    return this.#issue(user, randomUUID());
+    return this.#issue(this.db, user, randomUUID());
   }
 
-  /** Rotates a refresh token. Presenting one that was already rotated revokes its whole family. */
+  /**
+   * Rotates a refresh token. Presenting one that was already rotated revokes its whole family.
+   * The family's rows are locked first, so two uses of one token (or a use and a logout) run one
+   * after the other: otherwise a reuse could revoke the family just before the winner's new token
+   * is written, and that token would survive.
+   */
   async refresh(token: string) {
     const hash = hashRefreshToken(token);
-    const consumed = await q.consumeRefreshToken(this.db, hash);
-    if (!consumed) {
-      const known = await q.findRefreshToken(this.db, hash);
-      if (known?.used_at) {
-        await q.revokeFamily(this.db, known.family_id);
-        throw unauthorized('Refresh token was already used; its session has been revoked', 'refresh_token_reused');
+    const presented = await q.findRefreshToken(this.db, hash);
+    if (!presented) throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      await q.lockFamily(trx, presented.family_id);
+      const consumed = await q.consumeRefreshToken(trx, hash);
+      if (!consumed) {
+        if (!(await q.findRefreshToken(trx, hash))?.used_at) return 'invalid' as const;
+        // Committed before answering: the revocation must outlive this request's error.
+        await q.revokeFamily(trx, presented.family_id);
+        return 'reused' as const;
       }
-      throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+      const user = await q.findUserById(trx, consumed.user_id);
+      return user ? this.#issue(trx, user, consumed.family_id) : ('invalid' as const);
+    });
+    if (outcome === 'reused') {
+      throw unauthorized('Refresh token was already used; its session has been revoked', 'refresh_token_reused');
     }
-    const user = await q.findUserById(this.db, consumed.user_id);
-    if (!user) throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
-    return this.#issue(user, consumed.family_id);
+    if (outcome === 'invalid') throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+    return outcome;
   }
 
   async logout(userId: number, token: string) {
     const known = await q.findRefreshToken(this.db, hashRefreshToken(token));
     if (!known || known.user_id !== userId) throw badRequest('Refresh token is not valid', 'invalid_refresh_token');
-    await q.revokeFamily(this.db, known.family_id);
+    await this.db.transaction().execute(async (trx) => {
+      await q.lockFamily(trx, known.family_id);
+      await q.revokeFamily(trx, known.family_id);
+    });
   }
 
   async profile(userId: number) {
