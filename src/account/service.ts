@@ -98,7 +98,11 @@ export async function transactionPage(
 ) {
   const [count, result] = await Promise.all([
     q.countTransactions(db, filter),
-    keysetPage({ ...page, order: 'desc' }, (t: q.TransactionRow) => t.seq, (slice) => q.listTransactions(db, filter, slice)),
+    keysetPage(
+      { ...page, order: 'desc', maxKey: Number.MAX_SAFE_INTEGER },
+      (t: q.TransactionRow) => t.seq,
+      (slice) => q.listTransactions(db, filter, slice),
+    ),
   ]);
   return { count, ...result, results: result.results.map(transactionView) };
 }

@@ -22,19 +22,22 @@ function encode(key: number, direction: Direction): string {
   return Buffer.from(`${direction === 'next' ? 'n' : 'p'}:${key}`).toString('base64url');
 }
 
-function decode(cursor: string): { key: number; direction: Direction } {
+/** The largest `integer` column value; keys beyond it would make the query fail instead of match nothing. */
+const INT4_MAX = 2_147_483_647;
+
+function decode(cursor: string, maxKey: number): { key: number; direction: Direction } {
   const match = /^([np]):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badRequest('cursor is not valid', 'invalid_cursor');
+  if (!match || Number(match[2]) > maxKey) throw badRequest('cursor is not valid', 'invalid_cursor');
   return { direction: match[1] === 'n' ? 'next' : 'previous', key: Number(match[2]) };
 }
 
 export async function keysetPage<T>(
-  params: { limit: number; cursor?: string | undefined; order: SortOrder },
+  params: { limit: number; cursor?: string | undefined; order: SortOrder; maxKey?: number },
   keyOf: (row: T) => number,
   fetch: (slice: KeysetSlice) => Promise<T[]>,
 ): Promise<PageResult<T>> {
   const { limit, order } = params;
-  const cursor = params.cursor === undefined ? undefined : decode(params.cursor);
+  const cursor = params.cursor === undefined ? undefined : decode(params.cursor, params.maxKey ?? INT4_MAX);
   const forward = cursor?.direction !== 'previous';
   const forwardOp = order === 'desc' ? '<' : '>';
   const backwardOp = order === 'desc' ? '>' : '<';
