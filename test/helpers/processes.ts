@@ -1,0 +1,410 @@
+// The server as real processes (src/server.ts through tsx), a small HTTP client over real sockets,
+// and read-only SQL on the database they share, for crash, shutdown and scale-out tests.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { embeddedDir } from '../../src/db/connect.js';
+import { ADMIN } from './backends.js';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 20_000;
+const OUTPUT_TAIL_CHARS = 6000;
+
+// Settings the parent may carry that would silently change the backend under test.
+const INHERITED_OUT = new Set(['DATABASE_URL', 'REDIS_URL', 'PARTNER_URL', 'ROLE', 'PORT', 'HOST', 'DATA_DIR']);
+
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || name.startsWith('TEST_') || INHERITED_OUT.has(name)) continue;
+    env[name] = value;
+  }
+  return env;
+}
+
+/** A port nobody listens on right now (the kernel's pick, released again). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface LogLine {
+  msg?: string;
+  reqId?: string;
+  [key: string]: unknown;
+}
+
+export class ServerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  #exit: Exit | undefined;
+  #output = '';
+
+  constructor(
+    readonly name: string,
+    readonly env: Record<string, string>,
+    readonly port: number | undefined,
+  ) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: repoRoot,
+      env: { ...inheritedEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.#output += chunk));
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.#output += chunk));
+    // 'close' rather than 'exit': by then stdout and stderr are drained, so the output is complete.
+    this.exited = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      });
+    });
+  }
+
+  get url(): string {
+    if (this.port === undefined) throw new Error(`${this.name} has no HTTP port (ROLE=worker)`);
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  get output(): string {
+    return this.#output;
+  }
+
+  /** The pino JSON lines written so far. */
+  logs(): LogLine[] {
+    return this.#output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as LogLine];
+        } catch {
+          return [];
+        }
+      });
+  }
+
+  /** Index of the first log line matching, or -1. */
+  logIndex(match: (line: LogLine) => boolean): number {
+    return this.logs().findIndex(match);
+  }
+
+  describe(): string {
+    const state = this.#exit ? `exited code=${this.#exit.code} signal=${this.#exit.signal}` : 'running';
+    return `--- ${this.name} (pid ${this.child.pid}, ${state}) ---\n${this.#output.slice(-OUTPUT_TAIL_CHARS)}`;
+  }
+
+  /** Waits until a log line matches; fails early if the process exits. */
+  async waitForLog(match: (line: LogLine) => boolean, what: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
+    await waitFor(
+      async () => {
+        if (this.logIndex(match) >= 0) return true;
+        if (!this.running) throw new Error(`${this.name} exited while waiting for ${what}\n${this.describe()}`);
+        return undefined;
+      },
+      { what: `${this.name}: ${what}`, timeoutMs, intervalMs: 25, context: () => this.describe() },
+    );
+  }
+
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** Sends the signal and waits (bounded) for the exit. */
+  async kill(signal: NodeJS.Signals, timeoutMs = STOP_TIMEOUT_MS): Promise<Exit> {
+    await this.signal(signal);
+    const exit = await Promise.race([this.exited, sleep(timeoutMs).then(() => undefined)]);
+    if (!exit) {
+      this.child.kill('SIGKILL');
+      throw new Error(`${this.name} did not exit within ${timeoutMs} ms after ${signal}\n${this.describe()}`);
+    }
+    return exit;
+  }
+}
+
+/** Every process a test starts, so that all of them are killed when it ends, whatever happened. */
+export class Processes {
+  readonly #all: ServerProcess[] = [];
+
+  /** Starts src/server.ts with the given environment and waits until it logged "started". */
+  async start(name: string, env: Record<string, string>): Promise<ServerProcess> {
+    const port = env.ROLE === 'worker' ? undefined : await freePort();
+    // The start-up and job logs are how the tests know what a process did, so they are always on.
+    const proc = new ServerProcess(name, {
+      ...env,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...(port === undefined ? {} : { PORT: String(port) }),
+    }, port);
+    this.#all.push(proc);
+    await proc.waitForLog((line) => line.msg === 'started', 'start-up');
+    return proc;
+  }
+
+  describe(): string {
+    return this.#all.map((p) => p.describe()).join('\n');
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all(
+      this.#all.filter((p) => p.running).map((p) => p.kill('SIGKILL', 10_000).catch(() => undefined)),
+    );
+  }
+}
+
+/** Polls until `check` returns a value other than undefined; throws after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  options: { what: string; timeoutMs: number; intervalMs?: number; context?: () => string },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}\n${options.context?.() ?? ''}`);
+    }
+    await sleep(options.intervalMs ?? 100);
+  }
+}
+
+// ---------------------------------------------------------------- HTTP over real sockets
+
+export interface HttpResult<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export async function call<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: 'GET' | 'POST',
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpResult<T>> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the failure message
+  }
+  return { status: res.status, body: body as T };
+}
+
+async function expectStatus<T>(result: Promise<HttpResult<T>>, status: number, what: string): Promise<T> {
+  const res = await result;
+  if (res.status !== status) throw new Error(`${what}: expected HTTP ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+export async function login(baseUrl: string, username: string, password: string): Promise<string> {
+  const body = await expectStatus(call<{ access: string }>(baseUrl, 'POST', '/api/v1/auth/login/', { body: { username, password } }), 200, 'login');
+  return body.access;
+}
+
+export const adminLogin = (baseUrl: string) => login(baseUrl, ADMIN.username, ADMIN.password);
+
+export interface ProcessUser {
+  id: number;
+  username: string;
+  password: string;
+  token: string;
+}
+
+/** Registers a user, credits it through the admin API when `balance` is given, and logs it in. */
+export async function newUser(baseUrl: string, adminToken: string, balance?: string): Promise<ProcessUser> {
+  const username = `proc_${randomUUID().slice(0, 12).replace(/-/g, '')}`;
+  const password = 'correct horse battery';
+  const { id } = await expectStatus(
+    call<{ id: number }>(baseUrl, 'POST', '/api/v1/auth/register/', { body: { username, password } }),
+    201,
+    'register',
+  );
+  if (balance) {
+    await expectStatus(
+      call(baseUrl, 'POST', `/api/v1/admin/users/${id}/credit/`, { token: adminToken, body: { amount: balance, reason: 'process test' } }),
+      201,
+      'credit',
+    );
+  }
+  return { id, username, password, token: await login(baseUrl, username, password) };
+}
+
+export async function newOffer(baseUrl: string, adminToken: string, price: string): Promise<{ id: number; price: string }> {
+  return expectStatus(
+    call<{ id: number; price: string }>(baseUrl, 'POST', '/api/v1/admin/offers/', {
+      token: adminToken,
+      body: { name: `offer_${randomUUID().slice(0, 8)}`, description: 'process test offer', price, duration_days: 30 },
+    }),
+    201,
+    'create offer',
+  );
+}
+
+export const activate = (baseUrl: string, token: string, offerId: number) =>
+  call<{ transaction_id: string; status: string; code?: string }>(baseUrl, 'POST', '/api/v1/activation/', { token, body: { offer_id: offerId } });
+
+export async function activationStatus(baseUrl: string, token: string, id: string): Promise<string> {
+  const body = await expectStatus(
+    call<{ status: string }>(baseUrl, 'GET', `/api/v1/activation/status/${id}/`, { token }),
+    200,
+    'activation status',
+  );
+  return body.status;
+}
+
+/** Polls the status endpoint until it shows `status` (bounded). */
+export async function waitForStatus(
+  baseUrl: string,
+  token: string,
+  id: string,
+  status: string,
+  options: { timeoutMs?: number; context?: () => string } = {},
+): Promise<void> {
+  let seen = '';
+  await waitFor(
+    async () => {
+      seen = await activationStatus(baseUrl, token, id);
+      return seen === status ? true : undefined;
+    },
+    {
+      what: `activation ${id} to be ${status}`,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      intervalMs: 25,
+      context: () => `last status seen: ${seen}\n${options.context?.() ?? ''}`,
+    },
+  );
+}
+
+/**
+ * Sends a request's headers and the first bytes of its body, and holds the rest back until
+ * `finish()`: the server has the request in flight for as long as the test wants.
+ */
+export function heldRequest(baseUrl: string, path: string, body: unknown) {
+  const url = new URL(path, baseUrl);
+  const payload = Buffer.from(JSON.stringify(body));
+  const requestId = randomUUID();
+  let finishBody: () => void = () => {};
+  const response = new Promise<HttpResult>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': payload.length, 'x-request-id': requestId },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('held request timed out')));
+    req.write(payload.subarray(0, 1));
+    finishBody = () => req.end(payload.subarray(1));
+  });
+  return { requestId, response, finish: () => finishBody() };
+}
+
+// ---------------------------------------------------------------- the database, read-only
+
+export interface Sql {
+  rows<T>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database the processes used. PGlite allows one process at a time, so for the embedded
+ * backend call this only after every server on that DATA_DIR has exited.
+ */
+export async function openSql(env: Record<string, string>): Promise<Sql> {
+  if (env.DATABASE_URL) {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    return {
+      rows: async <T>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as T[],
+      close: () => client.end(),
+    };
+  }
+  const pglite = new PGlite(embeddedDir(env.DATA_DIR!));
+  return {
+    rows: async <T>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows,
+    close: () => pglite.close(),
+  };
+}
+
+export interface ActivationRow {
+  id: string;
+  user_id: number;
+  status: string;
+  amount: string;
+  attempts: number;
+  completed_at: string | null;
+}
+
+/** What the database says about one user's money: activations, refunds, balance, ledger. */
+export async function moneyOf(db: Sql, userId: number) {
+  const activations = await db.rows<ActivationRow>(
+    `SELECT id::text, user_id, status, amount::text, attempts, completed_at::text
+       FROM transactions WHERE user_id = $1 AND type = 'ACTIVATION' ORDER BY seq`,
+    [userId],
+  );
+  const [refunds] = await db.rows<{ n: number }>(
+    `SELECT count(*)::int AS n FROM transactions WHERE user_id = $1 AND type = 'REFUND'`,
+    [userId],
+  );
+  const [account] = await db.rows<{ balance: string }>(`SELECT balance::text FROM accounts WHERE user_id = $1`, [userId]);
+  const ledgerRows = await db.rows<{ transaction_id: string; amount: string }>(
+    `SELECT transaction_id::text, amount::text FROM ledger_entries WHERE user_id = $1 ORDER BY id`,
+    [userId],
+  );
+  return { activations, refunds: refunds!.n, balance: account!.balance, ledgerRows };
+}
+
+/** Accounts whose balance differs from the sum of their ledger entries (should be none). */
+export function unbalancedAccounts(db: Sql) {
+  return db.rows<{ user_id: number; balance: string; ledger: string }>(
+    `SELECT a.user_id, a.balance::text, COALESCE(sum(l.amount), 0)::text AS ledger
+       FROM accounts a LEFT JOIN ledger_entries l ON l.user_id = a.user_id
+      GROUP BY a.user_id, a.balance
+     HAVING a.balance <> COALESCE(sum(l.amount), 0)`,
+  );
+}
