@@ -12,8 +12,9 @@ export const ErrorBody = Type.Object(
 
 /** A positive amount with at most two decimals, as a string: "20.00". */
 export const MoneyInput = Type.String({
-  pattern: '^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,2})?$',
-  errorMessage: 'must be a decimal string with at most 2 decimals, like "20.00"',
+  // The lookahead turns away zero ("0", "0.00"), which the database's CHECKs would refuse with a 500.
+  pattern: '^(?!0(\\.0{1,2})?$)(0|[1-9][0-9]{0,9})(\\.[0-9]{1,2})?$',
+  errorMessage: 'must be a positive decimal string with at most 2 decimals, like "20.00"',
   examples: ['20.00'],
 });
 
