@@ -37,8 +37,15 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorate('auth', runtime.auth);
   app.decorate('activation', runtime.activation);
   app.decorateRequest('user', null as never);
+  // A request still running when close() begins ends its connection with its answer: otherwise a
+  // client that keeps connections alive (any proxy) holds close(), and so the shutdown, until timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   registerErrorHandling(app);
