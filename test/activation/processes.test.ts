@@ -20,7 +20,7 @@ import {
   waitForStatus,
 } from '../helpers/processes.js';
 
-const TEST_TIMEOUT_MS = 120_000;
+const TEST_TIMEOUT_MS = 180_000;
 
 /** Many registrations and logins come from 127.0.0.1; the auth budget has its own tests. */
 const COMMON_ENV = { AUTH_RATE_LIMIT_PER_MINUTE: '100000' };
@@ -95,13 +95,15 @@ describe.concurrent.each(backends)('server processes on %s', (backend) => {
 
   it('on SIGTERM finishes the running job and the request in flight, then exits with code 0', async (context) => {
     const { env, procs, query } = await processTest(context, backend);
-    const server = await procs.start('server', { ...env, PARTNER_SIM_LATENCY_MS: '1500' });
+    // A shutdown that hangs ends with exit code 1 after SHUTDOWN_TIMEOUT_MS; keep that short.
+    const server = await procs.start('server', { ...env, PARTNER_SIM_LATENCY_MS: '1500', SHUTDOWN_TIMEOUT_MS: '10000' });
     const admin = await adminLogin(server.url);
     const offer = await newOffer(server.url, admin, '20.00');
     const user = await newUser(server.url, admin, '20.00');
 
     // A login whose body is held back: the server has it in flight until the test sends the rest.
     const held = heldRequest(server.url, '/api/v1/auth/login/', { username: user.username, password: user.password });
+    context.onTestFinished(held.close);
     await server.waitForLog((l) => l.reqId === held.requestId && l.msg === 'incoming request', 'the held request', 10_000);
 
     const accepted = await activate(server.url, user.token, offer.id);

@@ -2,8 +2,7 @@
 // and read-only SQL on the database they share, for crash, shutdown and scale-out tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
@@ -311,37 +310,48 @@ export async function waitForStatus(
 }
 
 /**
- * Sends a request's headers and the first bytes of its body, and holds the rest back until
- * `finish()`: the server has the request in flight for as long as the test wants.
+ * Sends a POST's headers and the first byte of its body over a raw keep-alive connection, and
+ * holds the rest back until `finish()`: the server has the request in flight for as long as the
+ * test wants. Like a proxy, the client never closes the connection itself; only `close()` does.
  */
 export function heldRequest(baseUrl: string, path: string, body: unknown) {
   const url = new URL(path, baseUrl);
   const payload = Buffer.from(JSON.stringify(body));
   const requestId = randomUUID();
-  let finishBody: () => void = () => {};
-  const response = new Promise<HttpResult>((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': payload.length, 'x-request-id': requestId },
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('held request timed out')));
-    req.write(payload.subarray(0, 1));
-    finishBody = () => req.end(payload.subarray(1));
+  const socket = connect(Number(url.port), url.hostname);
+  const response = new Promise<HttpResult & { headers: Record<string, string> }>((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const headEnd = received.indexOf('\r\n\r\n');
+      if (headEnd < 0) return;
+      const [statusLine, ...lines] = received.subarray(0, headEnd).toString('latin1').split('\r\n');
+      const headers = Object.fromEntries(
+        lines.map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      );
+      const bodyBytes = received.subarray(headEnd + 4);
+      if (bodyBytes.length < Number(headers['content-length'] ?? 0)) return;
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: JSON.parse(bodyBytes.toString('utf8')) as unknown });
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('the connection closed before a whole response arrived')));
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy(new Error('held request timed out')));
   });
-  return { requestId, response, finish: () => finishBody() };
+  socket.write(
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${payload.length}\r\nX-Request-Id: ${requestId}\r\n\r\n`,
+  );
+  socket.write(payload.subarray(0, 1));
+  return {
+    requestId,
+    response,
+    finish: () => {
+      socket.write(payload.subarray(1));
+    },
+    close: () => {
+      socket.destroy();
+    },
+  };
 }
 
 // ---------------------------------------------------------------- the database, read-only
