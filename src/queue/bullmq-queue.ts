@@ -25,6 +25,10 @@ export class BullQueue implements JobQueue {
     this.#queue = new Queue<ActivationJob>(QUEUE_NAME, {
       connection: this.#producer,
       prefix: `${prefix}:bull`,
+      // BullMQ checks the Redis version once per connection with INFO and keeps a failure for good:
+      // one INFO slower than this connection's 1 s command timeout would fail every later add.
+      // The worker's connection, which has no command timeout, still checks the version.
+      skipVersionCheck: true,
       defaultJobOptions: {
         removeOnComplete: true,
         removeOnFail: { count: 1000 },
