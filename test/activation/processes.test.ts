@@ -1,7 +1,7 @@
 // Activation with real server processes: killed workers, jobs lost between commit and enqueue,
 // graceful shutdown, and several API and worker processes sharing PostgreSQL and Redis.
 import { rmSync } from 'node:fs';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { type Backend, backendEnv, backends } from '../helpers/backends.js';
 import {
   activate,
@@ -13,6 +13,8 @@ import {
   newOffer,
   newUser,
   openSql,
+  prepareEmbeddedDataDir,
+  removeEmbeddedTemplate,
   Processes,
   type Sql,
   unbalancedAccounts,
@@ -31,6 +33,8 @@ const FAST_RECOVERY_ENV = { PARTNER_SIM_LATENCY_MS: '0', RECONCILE_AFTER_MS: '20
 /** BullMQ and the Redis cache need TEST_REDIS_URL as well as TEST_DATABASE_URL. */
 const scaledBackends = backends.filter((b) => b === 'postgres' && process.env.TEST_REDIS_URL);
 
+afterAll(removeEmbeddedTemplate);
+
 /** Processes, environment and database of one test; everything is killed and removed when it ends. */
 async function processTest(context: TestContext, backend: Backend) {
   const { env, cleanup } = await backendEnv(backend);
@@ -44,6 +48,7 @@ async function processTest(context: TestContext, backend: Backend) {
     await cleanup();
     rmSync(env.DATA_DIR!, { recursive: true, force: true });
   });
+  if (backend === 'embedded') await prepareEmbeddedDataDir(env.DATA_DIR!);
   const query = async <T>(read: (db: Sql) => Promise<T>): Promise<T> => {
     const db = await openSql(env);
     try {

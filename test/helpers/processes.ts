@@ -3,11 +3,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { connect, createServer } from 'node:net';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { embeddedDir } from '../../src/db/connect.js';
+import { embeddedDir, openDatabase } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 import { ADMIN } from './backends.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,7 +19,8 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 20_000;
-const OUTPUT_TAIL_CHARS = 6000;
+const OUTPUT_TAIL_CHARS = 8000;
+const ACCESS_LOG = /"msg":"(incoming request|request completed)"/;
 
 // Settings the parent may carry that would silently change the backend under test.
 const INHERITED_OUT = new Set(['DATABASE_URL', 'REDIS_URL', 'PARTNER_URL', 'ROLE', 'PORT', 'HOST', 'DATA_DIR']);
@@ -112,9 +117,11 @@ export class ServerProcess {
     return this.logs().findIndex(match);
   }
 
+  /** The output's tail, without the per-request access log lines, for failure messages. */
   describe(): string {
     const state = this.#exit ? `exited code=${this.#exit.code} signal=${this.#exit.signal}` : 'running';
-    return `--- ${this.name} (pid ${this.child.pid}, ${state}) ---\n${this.#output.slice(-OUTPUT_TAIL_CHARS)}`;
+    const lines = this.#output.split('\n').filter((line) => !ACCESS_LOG.test(line));
+    return `--- ${this.name} (pid ${this.child.pid}, ${state}) ---\n${lines.join('\n').slice(-OUTPUT_TAIL_CHARS)}`;
   }
 
   /** Waits until a log line matches; fails early if the process exits. */
@@ -189,6 +196,31 @@ export async function waitFor<T>(
     }
     await sleep(options.intervalMs ?? 100);
   }
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * Gives DATA_DIR a migrated PGlite database. A fresh PGlite runs initdb, seconds of CPU each time;
+ * copying one migrated data directory instead keeps several embedded tests affordable side by side.
+ * The server still opens it, checks the migrations and creates its admin as on any start.
+ */
+export async function prepareEmbeddedDataDir(dataDir: string): Promise<void> {
+  template ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'offers-template-'));
+    const { db } = openDatabase({ pgliteDir: embeddedDir(dir) });
+    await migrateToLatest(db);
+    await db.destroy();
+    return dir;
+  })();
+  cpSync(embeddedDir(await template), embeddedDir(dataDir), { recursive: true });
+}
+
+/** For afterAll: removes the migrated data directory that prepareEmbeddedDataDir copies. */
+export async function removeEmbeddedTemplate(): Promise<void> {
+  const dir = await template?.catch(() => undefined);
+  template = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------- HTTP over real sockets
