@@ -1,16 +1,32 @@
 // Assertions shared by the API tests: the error shape, list pages walked both ways, a cached admin token.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { adminToken } from './api.js';
-import type { TestApp } from './backends.js';
+import { type Backend, startApp, type TestApp } from './backends.js';
 
 /**
  * Lifts the per-address budget on the auth endpoints: every inject comes from 127.0.0.1, so a
  * suite that registers many users would otherwise hit it. The budget has its own test.
  */
 export const MANY_LOGINS = { AUTH_RATE_LIMIT_PER_MINUTE: '100000' };
+
+/**
+ * One app for a whole test file, started before its first test and closed after its last: app start
+ * (PGlite above all) costs more than most tests. Call inside a describe; the getter is for the tests.
+ */
+export function sharedApp(backend: Backend, overrides: Record<string, string> = MANY_LOGINS): () => TestApp {
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    t = await startApp(backend, overrides, { worker: false });
+  });
+  afterAll(async () => t?.close());
+  return () => {
+    if (!t) throw new Error('the shared app is not started yet');
+    return t;
+  };
+}
 
 /**
  * A second app on the same runtime (same database, services and Redis) whose HTTP layer reads the
