@@ -104,7 +104,8 @@ export function claimForProcessing(db: Database, id: string, leaseMs: number) {
         eb.and([eb('t.status', '=', 'PROCESSING'), eb.or([eb('t.lease_until', 'is', null), eb('t.lease_until', '<', sql<Date>`now()`)])]),
       ]),
     )
-    .returning(['t.id', 't.user_id', 't.offer_id', 't.amount', 't.attempts', 'o.duration_days'])
+    // Everything the status cache shows, so the claim needs no second read to publish PROCESSING.
+    .returning([...statusColumns.map((c) => `t.${c}` as const), 't.attempts', 'o.duration_days'])
     .executeTakeFirst();
 }
 

@@ -35,7 +35,7 @@ export class ActivationWorker {
     const claimed = await q.claimForProcessing(this.db, job.transactionId, this.settings.leaseMs);
     if (!claimed) return; // finished already, or another worker holds it
     const log = this.log.child({ transaction_id: claimed.id, attempt: claimed.attempts });
-    await this.#cache(claimed.id, claimed.user_id);
+    await this.#store(toCached(claimed));
 
     const result = await this.partner.activate({
       transaction_id: claimed.id,
