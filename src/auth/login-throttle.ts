@@ -16,23 +16,25 @@ export class LoginThrottle {
     return { user: `login:user:${username.toLowerCase()}`, address: `login:ip:${address}` };
   }
 
-  async assertAllowed(username: string, address: string): Promise<void> {
+  /**
+   * Counts the attempt against the username before the password is checked, so a burst of parallel
+   * guesses cannot slip past the limit between check and record. A success resets the count.
+   */
+  async begin(username: string, address: string): Promise<void> {
     const keys = this.#keys(username, address);
-    const [user, ip] = await Promise.all([this.counters.read(keys.user), this.counters.read(keys.address)]);
-    const blocked = [
-      user.count >= this.maxFailures ? user.ttlSeconds : 0,
+    const [user, ip] = await Promise.all([
+      this.counters.increment(keys.user, this.windowSeconds),
+      this.counters.read(keys.address),
+    ]);
+    const retryAfter = Math.max(
+      user.count > this.maxFailures ? user.ttlSeconds : 0,
       ip.count >= this.maxFailures * ADDRESS_FACTOR ? ip.ttlSeconds : 0,
-    ];
-    const retryAfter = Math.max(...blocked);
+    );
     if (retryAfter > 0) throw tooManyRequests('Too many failed login attempts; try again later', retryAfter);
   }
 
   async recordFailure(username: string, address: string): Promise<void> {
-    const keys = this.#keys(username, address);
-    await Promise.all([
-      this.counters.increment(keys.user, this.windowSeconds),
-      this.counters.increment(keys.address, this.windowSeconds),
-    ]);
+    await this.counters.increment(this.#keys(username, address).address, this.windowSeconds);
   }
 
   async recordSuccess(username: string, address: string): Promise<void> {

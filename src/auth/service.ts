@@ -82,7 +82,7 @@ export class AuthService {
   }
 
   async login(username: string, password: string, address: string) {
-    await this.throttle.assertAllowed(username, address);
+    await this.throttle.begin(username, address);
     const user = await q.findUserByUsername(this.db, username);
     const valid = await verifyPassword(user?.password_hash, password);
     if (!user || !valid) {

@@ -68,6 +68,14 @@ export function loginTests(app: () => TestApp) {
       expect((await attempt(other.username, other.password)).statusCode).toBe(200);
     });
 
+    it('lets no more than 5 wrong passwords through when 20 arrive at once', async () => {
+      const user = await newUser(t.app);
+      const burst = await Promise.all(Array.from({ length: 20 }, () => attempt(user.username, 'wrong password')));
+      const codes = burst.map((r) => r.statusCode);
+      expect(codes.filter((c) => c === 401).length).toBeLessThanOrEqual(5);
+      expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(15);
+    });
+
     it('locks out by username whatever letter case the attempts use', async () => {
       const user = await newUser(t.app);
       for (let i = 0; i < 5; i++) await attempt(i % 2 ? user.username.toUpperCase() : user.username, 'wrong password');
