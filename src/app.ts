@@ -1,7 +1,7 @@
 // Builds the Fastify instance from plugins and domain routes. No listen here.
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import accountRoutes from './account/routes.js';
 import activationRoutes from './activation/routes.js';
 import adminRoutes from './admin/routes.js';
@@ -25,6 +25,10 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     trustProxy: runtime.config.trustProxy,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before routing (a malformed URL, say) get the API's error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(error.statusCode ?? 400).send({ error: error.message, code: 'bad_request' });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

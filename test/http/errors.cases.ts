@@ -71,7 +71,7 @@ export function errorTests(app: () => TestApp) {
 
     it('answers a URL that cannot be decoded with a 400 and no internals', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/account/transactions/%ZZ/', headers: bearer(user.access) });
-      expect(res.statusCode).toBe(400);
+      expectError(res, 400, 'bad_request');
       expect(res.body).not.toMatch(/\bat .*:\d+:\d+|node_modules/);
     });
 
