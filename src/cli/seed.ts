@@ -5,23 +5,16 @@ import { sql } from 'kysely';
 import { findUserByUsername, insertUser } from '../auth/queries.js';
 import { USERNAME_PATTERN } from '../auth/service.js';
 import type { Database } from '../db/connect.js';
+import { BENCH_OFFER_PREFIX, BENCH_OFFER_PRICE, BENCH_USER_PREFIX, HISTORY_AMOUNT } from './bench-data.js';
 import { CommandError } from './errors.js';
 
-export const BENCH_USER_PREFIX = 'bench_user_';
-export const BENCH_OFFER_PREFIX = 'Bench offer ';
-export const BENCH_OFFER_PRICE = '1.00';
-export const HISTORY_AMOUNT = '0.01';
 const SEED_BALANCE_REASON = 'Benchmark seed balance';
 const HISTORY_REASON = 'Benchmark history';
 
-/** Rows written per database transaction. */
-export const DEFAULT_BATCH = 50_000;
 const COUNTS_TRIGGER = 'transaction_counts_track';
 
 export type Progress = (done: number, total: number) => void;
 
-/** bench_user_000001 … bench_user_999999, then bench_user_1000000 …: sorts and reads well. */
-export const benchUsername = (n: number) => `${BENCH_USER_PREFIX}${String(n).padStart(6, '0')}`;
 const benchUsernameSql = (i: string) => sql.raw(`'${BENCH_USER_PREFIX}' || lpad(${i}::text, greatest(6, length(${i}::text)), '0')`);
 
 /** Offers named "Bench offer 001" … priced 1.00 for 30 days; existing names are kept. */
