@@ -8,7 +8,7 @@ import { ActivationWorker } from './activation/worker.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { AuthService } from './auth/service.js';
 import { AccessTokens } from './auth/tokens.js';
-import { type CounterStore, MemoryCounterStore, RedisCounterStore } from './cache/counters.js';
+import { type CounterStore, FailOpenCounterStore, MemoryCounterStore, RedisCounterStore } from './cache/counters.js';
 import { connectRedis } from './cache/redis.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './cache/status-cache.js';
 import type { Config } from './config.js';
@@ -70,7 +70,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 
   const redis = config.redisUrl ? connectRedis(config.redisUrl, 'cache') : undefined;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const counters = redis ? new RedisCounterStore(redis, config.redisKeyPrefix) : new MemoryCounterStore();
+  const counters: CounterStore = redis
+    ? new FailOpenCounterStore(new RedisCounterStore(redis, config.redisKeyPrefix), (err) =>
+        log.warn({ err: (err as Error).message }, 'login counters unavailable; not throttling this attempt'),
+      )
+    : new MemoryCounterStore();
   const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
   const throttle = new LoginThrottle(counters, config.loginMaxFailures, config.loginLockoutSeconds);
   const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl);

@@ -73,3 +73,38 @@ export class RedisCounterStore implements CounterStore {
     await this.redis.del(`${this.prefix}:counter:${key}`);
   }
 }
+
+/**
+ * Counters guard logins; they are not the truth about anything. When Redis is unreachable they
+ * fail open (an attempt counts as the first), so logins keep working, and the error is logged.
+ */
+export class FailOpenCounterStore implements CounterStore {
+  constructor(
+    private readonly inner: CounterStore,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  async #guard(operation: () => Promise<CounterState>): Promise<CounterState> {
+    try {
+      return await operation();
+    } catch (err) {
+      this.onError(err);
+      return { count: 0, ttlSeconds: 0 };
+    }
+  }
+
+  increment(key: string, windowSeconds: number) {
+    return this.#guard(() => this.inner.increment(key, windowSeconds));
+  }
+
+  read(key: string) {
+    return this.#guard(() => this.inner.read(key));
+  }
+
+  async reset(key: string) {
+    await this.#guard(async () => {
+      await this.inner.reset(key);
+      return { count: 0, ttlSeconds: 0 };
+    });
+  }
+}
