@@ -1,10 +1,30 @@
 // argon2id password hashing. Hashing runs on libuv's thread pool, so a login never blocks the event loop.
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+// Each hash keeps a core busy for tens of milliseconds. With one per pool thread (4 by default) a burst
+// of logins takes every core from the event loop and every other request slows down; so hashes run at
+// most one fewer than the cores at a time, and the rest wait their turn.
+const HASH_SLOTS = Math.max(1, availableParallelism() - 1);
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function inSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= HASH_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, OPTIONS);
+  return inSlot(() => argon2.hash(password, OPTIONS));
 }
 
 // Verifying against this when the user does not exist keeps the answer time the same either way.
@@ -13,8 +33,9 @@ let decoy: Promise<string> | undefined;
 export async function verifyPassword(hash: string | undefined, password: string): Promise<boolean> {
   if (hash === undefined) {
     decoy ??= hashPassword('decoy password that never matches');
-    await argon2.verify(await decoy, password);
+    const decoyHash = await decoy;
+    await inSlot(() => argon2.verify(decoyHash, password));
     return false;
   }
-  return argon2.verify(hash, password);
+  return inSlot(() => argon2.verify(hash, password));
 }
