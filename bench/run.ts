@@ -1,7 +1,7 @@
 // `npm run bench [-- --mode embedded|postgres]`: builds the service, seeds a fresh database through
 // the CLI, runs the service as separate processes, drives every journey step with autocannon and
 // compares each figure with a baseline measured in the same run. See README "## Performance".
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     history: { type: 'string', default: '1000000' },
     'no-readme': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const MODES = args.mode === undefined ? (['embedded', 'postgres'] as const) : ([args.mode] as const);
@@ -104,7 +105,14 @@ function serviceEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
 
 async function build(): Promise<void> {
   say('building the service (tsc → bench/.work/dist)');
-  await runNode('tsc', [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST], process.env, ROOT);
+  rmSync(DIST, { recursive: true, force: true });
+  try {
+    await runNode('tsc', [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST], process.env, ROOT);
+  } catch (err) {
+    // tsc still writes JavaScript for code with type errors; measure it, but say so.
+    if (!existsSync(join(DIST, 'server.js')) || !existsSync(join(DIST, 'cli.js'))) throw err;
+    say(`WARNING: the build has type errors; measuring the JavaScript tsc wrote anyway:\n${(err as Error).message}`);
+  }
 }
 
 async function seed(env: NodeJS.ProcessEnv): Promise<number> {
@@ -127,7 +135,12 @@ async function startService(name: string, roles: Array<'all' | 'api' | 'worker'>
   const port = await freePort();
   const procs = roles.map(
     (role) =>
-      new NodeProcess(`${name}:${role}`, [join(DIST, 'server.js')], serviceEnv({ ...env, ROLE: role, PORT: String(port) }), ROOT),
+      new NodeProcess(
+        `${name}:${role}`,
+        [...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(WORK, 'profiles')}`, `--cpu-prof-name=${name}-${role}-${Date.now()}.cpuprofile`] : []), join(DIST, 'server.js')],
+        serviceEnv({ ...env, ROLE: role, PORT: String(port) }),
+        ROOT,
+      ),
   );
   const base = `http://127.0.0.1:${port}`;
   const api = procs[roles.findIndex((r) => r !== 'worker')]!;
