@@ -34,6 +34,14 @@ async function charge(db: Query, userId: number, offerId: number): Promise<void>
   if (moved.rows.length === 0) throw new Error(`user ${userId} has too little balance`);
 }
 
+/**
+ * The baseline's activations are real PENDING rows: left alone, the service's reconciler would pick
+ * them up and process them while the service is being measured. They are closed as SUCCESS instead.
+ */
+export const CLOSE_BASELINE_ACTIVATIONS = `
+    UPDATE transactions SET status = 'SUCCESS', completed_at = now(), updated_at = now()
+     WHERE type = 'ACTIVATION' AND status = 'PENDING' AND user_id = ANY($1)`;
+
 export interface ChargeResult {
   charges: number;
   seconds: number;
@@ -85,7 +93,7 @@ type LoopOptions = Parameters<typeof loops>[1];
 export async function chargeThroughPg(url: string, poolSize: number, opts: LoopOptions): Promise<ChargeResult> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   try {
-    return await loops(async (userId, offerId) => {
+    const result = await loops(async (userId, offerId) => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
@@ -98,11 +106,15 @@ export async function chargeThroughPg(url: string, poolSize: number, opts: LoopO
         client.release();
       }
     }, opts);
+    await pool.query(CLOSE_BASELINE_ACTIVATIONS, [opts.userIds]);
+    return result;
   } finally {
     await pool.end();
   }
 }
 
-export function chargeThroughPglite(pglite: PGlite, opts: LoopOptions): Promise<ChargeResult> {
-  return loops((userId, offerId) => pglite.transaction((tx: Transaction) => charge(tx, userId, offerId)), opts);
+export async function chargeThroughPglite(pglite: PGlite, opts: LoopOptions): Promise<ChargeResult> {
+  const result = await loops((userId, offerId) => pglite.transaction((tx: Transaction) => charge(tx, userId, offerId)), opts);
+  await pglite.query(CLOSE_BASELINE_ACTIVATIONS, [opts.userIds]);
+  return result;
 }
