@@ -87,13 +87,21 @@ function transactionQuery(db: Database) {
 export type TransactionRow = Awaited<ReturnType<ReturnType<typeof transactionQuery>['execute']>>[number];
 
 export function listTransactions(db: Database, filter: TransactionFilter, slice: KeysetSlice) {
-  const { after } = slice;
+  const { after, order } = slice;
+  const { userId } = filter;
   return transactionQuery(db)
-    .$if(filter.userId !== undefined, (q) => q.where('t.user_id', '=', filter.userId as number))
+    // One user's page must walk the (user_id, seq) index. Written as `= user_id`, PostgreSQL drops
+    // user_id from the ORDER BY and, for a user holding most rows, walks the global seq index instead,
+    // skipping every newer row of other users. `= ANY(ARRAY[id])` keeps the composite order usable.
+    .$if(userId !== undefined, (q) =>
+      q
+        .where(sql<boolean>`t.user_id = ANY(ARRAY[${userId}]::int[])`)
+        .orderBy('t.user_id', order === 'desc' ? 'asc' : 'desc'),
+    )
     .$if(filter.status !== undefined, (q) => q.where('t.status', '=', filter.status as TransactionStatus))
     .$if(filter.type !== undefined, (q) => q.where('t.type', '=', filter.type as TransactionType))
     .$if(after !== undefined, (q) => q.where('t.seq', after!.op, after!.key))
-    .orderBy('t.seq', slice.order)
+    .orderBy('t.seq', order)
     .limit(slice.limit)
     .execute();
 }
