@@ -1,10 +1,14 @@
 // Security headers and CORS.
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 
 export async function registerSecurity(app: FastifyInstance): Promise<void> {
-  await app.register(helmet, { global: true });
+  // Built once: @fastify/helmet rebuilds helmet's middleware (and re-parses the CSP) on every request.
+  const secureHeaders = helmet();
+  app.addHook('onRequest', (request, reply, done) => {
+    secureHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
+  });
   const origins = app.config.corsOrigin.split(',').map((o) => o.trim());
   await app.register(cors, {
     origin: origins.includes('*') ? true : origins,
