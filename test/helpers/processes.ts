@@ -2,7 +2,7 @@
 // and read-only SQL on the database they share, for crash, shutdown and scale-out tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,19 +34,6 @@ function inheritedEnv(): Record<string, string> {
   return env;
 }
 
-/** A port nobody listens on right now (the kernel's pick, released again). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -63,11 +50,12 @@ export class ServerProcess {
   readonly exited: Promise<Exit>;
   #exit: Exit | undefined;
   #output = '';
+  /** The HTTP port the server reported once listening (it binds port 0, so no other process can take it first). */
+  port: number | undefined;
 
   constructor(
     readonly name: string,
     readonly env: Record<string, string>,
-    readonly port: number | undefined,
   ) {
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: repoRoot,
@@ -152,22 +140,23 @@ export class ServerProcess {
   }
 }
 
+const LISTENING = /^Server listening at http:\/\/127\.0\.0\.1:(\d+)$/;
+
 /** Every process a test starts, so that all of them are killed when it ends, whatever happened. */
 export class Processes {
   readonly #all: ServerProcess[] = [];
 
   /** Starts src/server.ts with the given environment and waits until it logged "started". */
   async start(name: string, env: Record<string, string>): Promise<ServerProcess> {
-    const port = env.ROLE === 'worker' ? undefined : await freePort();
     // The start-up and job logs are how the tests know what a process did, so they are always on.
-    const proc = new ServerProcess(name, {
-      ...env,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      ...(port === undefined ? {} : { PORT: String(port) }),
-    }, port);
+    const proc = new ServerProcess(name, { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'info', PORT: '0' });
     this.#all.push(proc);
     await proc.waitForLog((line) => line.msg === 'started', 'start-up');
+    if (env.ROLE !== 'worker') {
+      const listening = proc.logs().find((line) => typeof line.msg === 'string' && LISTENING.test(line.msg));
+      if (!listening) throw new Error(`${name} started without logging its port\n${proc.describe()}`);
+      proc.port = Number(LISTENING.exec(listening.msg as string)![1]);
+    }
     return proc;
   }
 
