@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, newUser } from '../helpers/api.js';
+import { adminToken, bearer, newUser } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, sumMoney } from '../helpers/checks.js';
+import { sumMoney } from '../helpers/checks.js';
 
 const amount = fc
   .tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: 99 }))
@@ -16,7 +16,7 @@ export function ledgerTests(app: () => TestApp) {
     let admin: Record<string, string>;
     beforeAll(async () => {
       t = app();
-      admin = bearer(await cachedAdminToken(t.app));
+      admin = bearer(await adminToken(t.app));
     });
 
     const credit = async (userId: number, value: string) => {

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, login, newOffer, newUser, uniqueName, type TestUser } from '../helpers/api.js';
+import { adminToken, bearer, login, newOffer, newUser, type TestUser, uniqueName } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, expectError } from '../helpers/checks.js';
+import { expectError } from '../helpers/checks.js';
 
 type Method = 'GET' | 'POST' | 'PATCH';
 
@@ -70,7 +70,7 @@ export function accessTests(app: () => TestApp) {
     });
 
     it('lets an admin through on every admin route', async () => {
-      const admin = await cachedAdminToken(t.app);
+      const admin = await adminToken(t.app);
       for (const [method, url, payload] of routes()) {
         const res = await call(method, url, payload, bearer(admin));
         expect([200, 201], `${method} ${url}: ${res.body}`).toContain(res.statusCode);
@@ -79,7 +79,7 @@ export function accessTests(app: () => TestApp) {
 
     it('takes admin rights from the database, so a demoted admin is refused at once', async () => {
       const username = uniqueName('admin');
-      const created = await call('POST', '/api/v1/admin/users/', { username, password: 'long enough password', is_admin: true }, bearer(await cachedAdminToken(t.app)));
+      const created = await call('POST', '/api/v1/admin/users/', { username, password: 'long enough password', is_admin: true }, bearer(await adminToken(t.app)));
       expect(created.statusCode).toBe(201);
       const { access } = await login(t.app, username, 'long enough password');
       expect((await call('GET', '/api/v1/admin/users/', undefined, bearer(access))).statusCode).toBe(200);

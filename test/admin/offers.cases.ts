@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, newUser, uniqueName, type TestUser } from '../helpers/api.js';
+import { adminToken, bearer, newUser, type TestUser, uniqueName } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, expectConsistentPaging, expectError, getPage } from '../helpers/checks.js';
+import { expectConsistentPaging, expectError, getPage } from '../helpers/checks.js';
 
 interface Offer {
   id: number;
@@ -19,7 +19,7 @@ export function adminOfferTests(app: () => TestApp) {
     let user: TestUser;
     beforeAll(async () => {
       t = app();
-      admin = bearer(await cachedAdminToken(t.app));
+      admin = bearer(await adminToken(t.app));
       user = await newUser(t.app);
     });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, credit, newOffer, newUser } from '../helpers/api.js';
+import { adminToken, bearer, credit, newOffer, newUser } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, expectConsistentPaging, expectError, getPage } from '../helpers/checks.js';
+import { expectConsistentPaging, expectError, getPage } from '../helpers/checks.js';
 import { insertTransaction } from '../helpers/fixtures.js';
 
 interface Transaction {
@@ -16,7 +16,7 @@ export function adminTransactionTests(app: () => TestApp) {
     let admin: Record<string, string>;
     beforeAll(async () => {
       t = app();
-      admin = bearer(await cachedAdminToken(t.app));
+      admin = bearer(await adminToken(t.app));
     });
 
     const list = (query: string) => getPage<Transaction>(t.app, `/api/v1/admin/transactions/?${query}`, admin);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, login, newUser, uniqueName } from '../helpers/api.js';
+import { adminToken, bearer, login, newUser, uniqueName } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, expectConsistentPaging, expectError } from '../helpers/checks.js';
+import { expectConsistentPaging, expectError } from '../helpers/checks.js';
 
 const PASSWORD = 'long enough password';
 
@@ -11,7 +11,7 @@ export function userAndCreditTests(app: () => TestApp) {
     let admin: Record<string, string>;
     beforeAll(async () => {
       t = app();
-      admin = bearer(await cachedAdminToken(t.app));
+      admin = bearer(await adminToken(t.app));
     });
 
     const createUser = (payload: object) => t.app.inject({ method: 'POST', url: '/api/v1/admin/users/', headers: admin, payload });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, login, uniqueName } from '../helpers/api.js';
+import { adminToken, bearer, login, uniqueName } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
-import { appWithEnv, cachedAdminToken, expectError } from '../helpers/checks.js';
+import { appWithEnv, expectError } from '../helpers/checks.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -46,7 +46,7 @@ export function registrationTests(app: () => TestApp) {
         expectError(res, 400);
         return;
       }
-      const admin = await cachedAdminToken(t.app);
+      const admin = await adminToken(t.app);
       const user = await t.app.inject({ method: 'GET', url: `/api/v1/admin/users/${res.json().id}/`, headers: bearer(admin) });
       expect(user.json().is_admin).toBe(false);
     });
@@ -94,7 +94,7 @@ export function registrationTests(app: () => TestApp) {
         const created = await closed.inject({
           method: 'POST',
           url: '/api/v1/admin/users/',
-          headers: bearer(await cachedAdminToken(t.app)),
+          headers: bearer(await adminToken(t.app)),
           payload: { username, password: PASSWORD },
         });
         expect(created.statusCode).toBe(201);

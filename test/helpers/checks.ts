@@ -1,9 +1,8 @@
-// Assertions shared by the API tests: the error shape, list pages walked both ways, a cached admin token.
+// Assertions shared by the API tests: the error shape and list pages walked both ways.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { adminToken } from './api.js';
 import { type Backend, startApp, type TestApp } from './backends.js';
 
 /**
@@ -55,18 +54,6 @@ export function expectError(res: LightMyRequestResponse, status: number, code?: 
   expect(res.body).not.toMatch(STACK_TRACE);
   if (code) expect(body.code).toBe(code);
   return body;
-}
-
-const adminTokens = new WeakMap<FastifyInstance, Promise<string>>();
-
-/** One admin login per app: argon2 verification is deliberately slow. */
-export function cachedAdminToken(app: FastifyInstance): Promise<string> {
-  let token = adminTokens.get(app);
-  if (!token) {
-    token = adminToken(app);
-    adminTokens.set(app, token);
-  }
-  return token;
 }
 
 export interface ListPage<T> {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, newOffer, newUser, type TestUser } from '../helpers/api.js';
+import { adminToken, bearer, newOffer, newUser, type TestUser } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, expectError } from '../helpers/checks.js';
+import { expectError } from '../helpers/checks.js';
 
 const ONE_MIB = 1024 * 1024;
 
@@ -15,7 +15,7 @@ export function errorTests(app: () => TestApp) {
     beforeAll(async () => {
       t = app();
       user = await newUser(t.app);
-      admin = bearer(await cachedAdminToken(t.app));
+      admin = bearer(await adminToken(t.app));
       offerId = (await newOffer(t.app)).id;
     });
 

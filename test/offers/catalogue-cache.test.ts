@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, newUser, uniqueName, type TestUser } from '../helpers/api.js';
+import { adminToken, bearer, newUser, type TestUser, uniqueName } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, getPage, MANY_LOGINS } from '../helpers/checks.js';
+import { getPage, MANY_LOGINS } from '../helpers/checks.js';
 
 interface Offer {
   id: number;
@@ -17,7 +17,7 @@ describe.each(backends)('catalogue kept in memory on %s', (backend) => {
   let user: TestUser;
   beforeAll(async () => {
     t = await startApp(backend, MANY_LOGINS, { worker: false });
-    admin = bearer(await cachedAdminToken(t.app));
+    admin = bearer(await adminToken(t.app));
     user = await newUser(t.app);
   });
   afterAll(async () => t?.close());

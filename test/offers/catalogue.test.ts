@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, newOffer, newUser, type TestUser } from '../helpers/api.js';
+import { adminToken, bearer, newOffer, newUser, type TestUser } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
-import { cachedAdminToken, expectConsistentPaging, expectError, getPage, MANY_LOGINS } from '../helpers/checks.js';
+import { expectConsistentPaging, expectError, getPage, MANY_LOGINS } from '../helpers/checks.js';
 
 interface Offer {
   id: number;
@@ -29,7 +29,7 @@ describe.each(backends)('offer catalogue on %s', (backend) => {
     const res = await t.app.inject({
       method: 'PATCH',
       url: `/api/v1/admin/offers/${id}/`,
-      headers: bearer(await cachedAdminToken(t.app)),
+      headers: bearer(await adminToken(t.app)),
       payload: { is_active: false },
     });
     expect(res.statusCode).toBe(200);
