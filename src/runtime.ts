@@ -10,7 +10,7 @@ import { AuthService } from './auth/service.js';
 import { AccessTokens } from './auth/tokens.js';
 import { type CounterStore, FailOpenCounterStore, MemoryCounterStore, RedisCounterStore } from './cache/counters.js';
 import { connectRedis } from './cache/redis.js';
-import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './cache/status-cache.js';
+import { MemoryStatusCache, RedisStatusCache, type StatusCache, TieredStatusCache } from './cache/status-cache.js';
 import type { Config } from './config.js';
 import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -85,7 +85,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     ? new BullQueue(config.redisUrl, config.redisKeyPrefix, onJobError)
     : new MemoryQueue(onJobError);
   const statusCache: StatusCache = redis
-    ? new RedisStatusCache(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds)
+    ? new TieredStatusCache(new RedisStatusCache(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), config.statusCacheTtlSeconds)
     : new MemoryStatusCache(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
   const activation = new ActivationService(db, queue, statusCache, log);

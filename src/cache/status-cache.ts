@@ -90,3 +90,33 @@ export class RedisStatusCache implements StatusCache {
     await this.redis.multi().hset(key, ...flat).expire(key, this.ttlSeconds).exec();
   }
 }
+
+const FINAL = new Set<TransactionStatus>(['SUCCESS', 'FAILED']);
+
+/**
+ * Final statuses never change again, so each process also keeps them in memory and polls of a
+ * finished activation skip the Redis round trip. Unfinished ones always come from Redis.
+ */
+export class TieredStatusCache implements StatusCache {
+  readonly #final: MemoryStatusCache;
+
+  constructor(
+    private readonly shared: StatusCache,
+    ttlSeconds: number,
+  ) {
+    this.#final = new MemoryStatusCache(ttlSeconds);
+  }
+
+  async get(transactionId: string): Promise<CachedStatus | undefined> {
+    const local = await this.#final.get(transactionId);
+    if (local) return local;
+    const status = await this.shared.get(transactionId);
+    if (status && FINAL.has(status.status)) await this.#final.set(status);
+    return status;
+  }
+
+  async set(status: CachedStatus): Promise<void> {
+    if (FINAL.has(status.status)) await this.#final.set(status);
+    await this.shared.set(status);
+  }
+}
