@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   }
 
   if (config.role !== 'api') runtime.startWorker();
-  log.info({ role: config.role, database: runtime.dbKind, queue: runtime.queue.kind }, 'started');
+  log.info({ database: runtime.dbKind, queue: runtime.queue.kind }, 'started');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
