@@ -4,12 +4,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isUuid } from '../account/service.js';
 import { negate, moveBalance } from '../account/ledger.js';
-import type { StatusCache } from '../cache/status-cache.js';
+import { FINAL_STATUSES, type StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import type { JobQueue } from '../queue/types.js';
 import * as q from './queries.js';
-import { FINAL_STATUSES, statusView, toCached } from './status.js';
+import { statusView, toCached } from './status.js';
 
 export interface ActivationAccepted {
   transaction_id: string;

@@ -2,8 +2,6 @@
 import type { CachedStatus } from '../cache/status-cache.js';
 import type { StatusRow } from './queries.js';
 
-export const FINAL_STATUSES = new Set(['SUCCESS', 'FAILED']);
-
 export function toCached(row: StatusRow): CachedStatus {
   return {
     transaction_id: row.id,

@@ -91,7 +91,8 @@ export class RedisStatusCache implements StatusCache {
   }
 }
 
-const FINAL = new Set<TransactionStatus>(['SUCCESS', 'FAILED']);
+/** Statuses an activation never leaves. */
+export const FINAL_STATUSES: ReadonlySet<TransactionStatus> = new Set<TransactionStatus>(['SUCCESS', 'FAILED']);
 
 /**
  * Final statuses never change again, so each process also keeps them in memory and polls of a
@@ -111,12 +112,12 @@ export class TieredStatusCache implements StatusCache {
     const local = await this.#final.get(transactionId);
     if (local) return local;
     const status = await this.shared.get(transactionId);
-    if (status && FINAL.has(status.status)) await this.#final.set(status);
+    if (status && FINAL_STATUSES.has(status.status)) await this.#final.set(status);
     return status;
   }
 
   async set(status: CachedStatus): Promise<void> {
-    if (FINAL.has(status.status)) await this.#final.set(status);
+    if (FINAL_STATUSES.has(status.status)) await this.#final.set(status);
     await this.shared.set(status);
   }
 }
