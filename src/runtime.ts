@@ -63,6 +63,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     databaseUrl: config.databaseUrl,
     pgliteDir: options.pgliteDir ?? embeddedDir(config.dataDir),
     poolSize: config.databasePoolSize,
+    onIdleConnectionError: (err) => log.warn({ err: err.message }, 'idle database connection lost; the pool will open a new one'),
   });
   const { db, kind } = database;
   const applied = await migrateToLatest(db);

@@ -15,6 +15,12 @@ export interface DatabaseOptions {
   /** A folder for PGlite's files, or 'memory://' for a throw-away database. */
   pgliteDir: string;
   poolSize?: number;
+  /**
+   * Told when an idle pooled connection dies (PostgreSQL restarted, an admin ended the session).
+   * The pool drops that connection and opens a new one on the next query; without a listener the
+   * pool's 'error' event would be an uncaught exception and stop the process.
+   */
+  onIdleConnectionError?: (err: Error) => void;
 }
 
 const INT8_OID = 20;
@@ -38,6 +44,7 @@ export function openDatabase(options: DatabaseOptions): OpenedDatabase {
       // COUNT(*) and identity columns are int8; every one we read fits a JS number.
       types: { getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) },
     });
+    pool.on('error', options.onIdleConnectionError ?? (() => {}));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
