@@ -52,10 +52,10 @@ export async function claimIdempotencyKey(
     .executeTakeFirstOrThrow();
 }
 
-export function findActiveOfferPrice(trx: Transaction<DB>, offerId: number) {
+export function findActiveOffer(trx: Transaction<DB>, offerId: number) {
   return trx
     .selectFrom('offers')
-    .select(['price'])
+    .select(['price', 'duration_days'])
     .where('id', '=', offerId)
     .where('is_active', '=', true)
     .executeTakeFirst();
@@ -63,7 +63,7 @@ export function findActiveOfferPrice(trx: Transaction<DB>, offerId: number) {
 
 export function insertPendingActivation(
   trx: Transaction<DB>,
-  activation: { id: string; userId: number; offerId: number; amount: string },
+  activation: { id: string; userId: number; offerId: number; amount: string; durationDays: number },
 ) {
   return trx
     .insertInto('transactions')
@@ -74,6 +74,7 @@ export function insertPendingActivation(
       status: 'PENDING',
       amount: activation.amount,
       offer_id: activation.offerId,
+      duration_days: activation.durationDays,
       next_run_at: sql<Date>`now()`,
     })
     .returning(statusColumns)
@@ -87,7 +88,6 @@ export function insertPendingActivation(
 export function claimForProcessing(db: Database, id: string, leaseMs: number) {
   return db
     .updateTable('transactions as t')
-    .from('offers as o')
     .set({
       status: 'PROCESSING',
       attempts: sql`t.attempts + 1`,
@@ -95,7 +95,6 @@ export function claimForProcessing(db: Database, id: string, leaseMs: number) {
       next_run_at: sql`now()`,
       updated_at: sql`now()`,
     })
-    .whereRef('o.id', '=', 't.offer_id')
     .where('t.id', '=', id)
     .where('t.type', '=', 'ACTIVATION')
     .where((eb) =>
@@ -105,7 +104,8 @@ export function claimForProcessing(db: Database, id: string, leaseMs: number) {
       ]),
     )
     // Everything the status cache shows, so the claim needs no second read to publish PROCESSING.
-    .returning([...statusColumns.map((c) => `t.${c}` as const), 't.attempts', 'o.duration_days'])
+    .returning([...statusColumns.map((c) => `t.${c}` as const), 't.attempts', 't.duration_days'])
+    .$narrowType<{ duration_days: number }>() // the activation_has_duration CHECK
     .executeTakeFirst();
 }
 

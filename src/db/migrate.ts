@@ -2,10 +2,12 @@
 import type { Kysely } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import * as initial from './migrations/001_initial.js';
+import * as activationDuration from './migrations/002_activation_duration.js';
 import type { DB } from './types.js';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '002_activation_duration': activationDuration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

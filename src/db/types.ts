@@ -42,6 +42,8 @@ export interface TransactionsTable {
   status: TransactionStatus;
   amount: Money;
   offer_id: number | null;
+  /** What an ACTIVATION bought, copied from the offer at charge time; null for other types. */
+  duration_days: number | null;
   related_id: string | null;
   description: string | null;
   reference: string | null;

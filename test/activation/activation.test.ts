@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   activate,
+  adminToken,
   activationStatus,
   bearer,
   getJson,
@@ -277,5 +278,36 @@ describe.each(backends)('activation on %s (simulator rejecting everything)', (ba
     expect(history.results).toHaveLength(1);
     expect(history.results[0]!.related_transaction_id).toBe(id);
     expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+  });
+});
+
+describe.each(backends)('activation on %s when the offer changes before the worker runs', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(backend, { PARTNER_SIM_LATENCY_MS: '0' }, { worker: false });
+  });
+  afterAll(async () => t?.close());
+
+  it('gives the buyer the duration and price of the moment they paid', async () => {
+    const user = await newUser(t.app, { balance: '50.00' });
+    const offer = await newOffer(t.app, { price: '20.00', duration_days: 30 });
+    const id = (await activate(t.app, user.access, offer.id)).json().transaction_id;
+
+    const admin = bearer(await adminToken(t.app));
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/admin/offers/${offer.id}/`,
+      headers: admin,
+      payload: { duration_days: 1, price: '45.00' },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+
+    t.runtime.startWorker();
+    const final = await waitForFinal(t.app, user.access, id);
+    expect(final).toMatchObject({ status: 'SUCCESS', amount: '20.00' });
+    const account = await getJson<Account>(t.app, user.access, '/api/v1/account/');
+    expect(account.balance).toBe('30.00');
+    const active = account.active_offers[0]!;
+    expect((Date.parse(active.expires_at) - Date.parse(active.activated_at)) / 86_400_000).toBeCloseTo(30, 5);
   });
 });

@@ -18,6 +18,7 @@ export async function insertTransaction(
       status: row.status,
       amount: row.amount ?? '10.00',
       offer_id: row.offerId ?? null,
+      duration_days: row.type === 'ACTIVATION' ? 30 : null,
       completed_at: row.status === 'SUCCESS' || row.status === 'FAILED' ? new Date() : null,
     })
     .execute();
