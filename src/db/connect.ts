@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { lockEmbeddedDatabase } from './embedded-lock.js';
+import { PreparedStatementPool } from './prepared-pool.js';
 import type { DB } from './types.js';
 
 export type Database = Kysely<DB>;
@@ -45,7 +46,7 @@ export function openDatabase(options: DatabaseOptions): OpenedDatabase {
       types: { getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) },
     });
     pool.on('error', options.onIdleConnectionError ?? (() => {}));
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PreparedStatementPool(pool) }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   const inMemory = options.pgliteDir.startsWith('memory://');

@@ -1,0 +1,68 @@
+// Kysely's pool over pg, sending each parameterised query as a named prepared statement: PostgreSQL
+// then parses a given SQL text once per connection instead of on every call, which is most of its
+// work for the small queries this service runs (see the closing note of the benchmarks issue).
+import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import type pg from 'pg';
+
+/** Distinct SQL texts that get a name; past this, queries go unnamed, so memory stays bounded. */
+const MAX_NAMED_STATEMENTS = 2000;
+
+class StatementNames {
+  readonly #names = new Map<string, string>();
+
+  nameOf(text: string): string | undefined {
+    let name = this.#names.get(text);
+    if (name === undefined && this.#names.size < MAX_NAMED_STATEMENTS) {
+      name = `kysely_${this.#names.size}`;
+      this.#names.set(text, name);
+    }
+    return name;
+  }
+}
+
+class PreparingClient implements PostgresPoolClient {
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly names: StatementNames,
+  ) {}
+
+  query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query<R>(sqlOrCursor: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>): unknown {
+    if (typeof sqlOrCursor !== 'string') return this.client.query(sqlOrCursor as unknown as pg.Submittable);
+    const values = parameters ? [...parameters] : [];
+    // Statements without parameters (BEGIN, COMMIT, migrations' DDL) stay on the simple protocol.
+    const name = values.length > 0 ? this.names.nameOf(sqlOrCursor) : undefined;
+    return this.client.query(name === undefined ? { text: sqlOrCursor, values } : { name, text: sqlOrCursor, values });
+  }
+
+  release(destroy?: boolean): void {
+    this.client.release(destroy);
+  }
+}
+
+export class PreparedStatementPool implements PostgresPool {
+  readonly #names = new StatementNames();
+  // Kysely keeps its connection state per client object, so each pg client keeps one wrapper.
+  readonly #clients = new WeakMap<pg.PoolClient, PreparingClient>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  get options(): object {
+    return this.pool.options;
+  }
+
+  async connect(): Promise<PostgresPoolClient> {
+    const client = await this.pool.connect();
+    let wrapped = this.#clients.get(client);
+    if (!wrapped) {
+      wrapped = new PreparingClient(client, this.#names);
+      this.#clients.set(client, wrapped);
+    }
+    return wrapped;
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
