@@ -1,14 +1,9 @@
 import { Type } from 'typebox';
-import { Money, NullableTimestamp, PageQuery, Timestamp } from '../http/schemas.js';
+import { Money, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../http/schemas.js';
 import { Offer } from '../offers/schemas.js';
 
-export const TransactionTypeEnum = Type.Union([Type.Literal('ACTIVATION'), Type.Literal('REFUND'), Type.Literal('CREDIT')]);
-export const TransactionStatusEnum = Type.Union([
-  Type.Literal('PENDING'),
-  Type.Literal('PROCESSING'),
-  Type.Literal('SUCCESS'),
-  Type.Literal('FAILED'),
-]);
+export const TransactionTypeEnum = StringEnum(['ACTIVATION', 'REFUND', 'CREDIT']);
+export const TransactionStatusEnum = StringEnum(['PENDING', 'PROCESSING', 'SUCCESS', 'FAILED']);
 
 export const ActiveOffer = Type.Object({
   offer: Offer,
@@ -31,11 +26,11 @@ export const TransactionView = Type.Object({
   type: TransactionTypeEnum,
   status: TransactionStatusEnum,
   amount: Money,
-  offer: Type.Union([Offer, Type.Null()]),
-  description: Type.Union([Type.String(), Type.Null()]),
-  reference: Type.Union([Type.String(), Type.Null()]),
-  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
-  related_transaction_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+  offer: Nullable(Offer),
+  description: Nullable(Type.String()),
+  reference: Nullable(Type.String()),
+  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  related_transaction_id: Nullable(Type.String({ format: 'uuid' })),
   created_at: Timestamp,
   updated_at: Timestamp,
   completed_at: NullableTimestamp,

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { ActiveOffer, TransactionStatusEnum } from '../account/schemas.js';
-import { Money, NullableTimestamp, PageQuery, Timestamp } from '../http/schemas.js';
+import { Money, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../http/schemas.js';
 
 export const ActivationBody = Type.Object(
   { offer_id: Type.Integer({ minimum: 1, maximum: 2147483647, errorMessage: 'must be a positive integer' }) },
@@ -22,7 +22,7 @@ export const ActivationAccepted = Type.Object({
 export const ActivationStatus = Type.Object({
   transaction_id: Type.String({ format: 'uuid' }),
   status: TransactionStatusEnum,
-  offer_id: Type.Union([Type.Integer(), Type.Null()]),
+  offer_id: Nullable(Type.Integer()),
   amount: Money,
   created_at: Timestamp,
   updated_at: Timestamp,

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from './service.js';
+import { Nullable } from '../http/schemas.js';
 
 export const Username = Type.String({
   pattern: USERNAME_PATTERN,
@@ -20,7 +21,7 @@ export const RegisterBody = Type.Object(
 export const User = Type.Object({
   id: Type.Integer(),
   username: Type.String(),
-  email: Type.Union([Type.String(), Type.Null()]),
+  email: Nullable(Type.String()),
   is_admin: Type.Boolean(),
   date_joined: Type.String({ format: 'date-time' }),
 });
@@ -28,7 +29,7 @@ export const User = Type.Object({
 export const RegisteredUser = Type.Object({
   id: Type.Integer(),
   username: Type.String(),
-  email: Type.Union([Type.String(), Type.Null()]),
+  email: Nullable(Type.String()),
 });
 
 export const LoginBody = Type.Object(
