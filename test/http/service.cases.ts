@@ -119,15 +119,18 @@ export function serviceSurfaceTests(app: () => TestApp) {
         expect(res.statusCode).toBe(200);
         expect(res.headers['content-type']).toMatch(/text\/html/);
         expect(res.body).toMatch(/swagger/i);
+        // Swagger UI's own policy, which lets its scripts and styles load.
+        expect(res.headers['content-security-policy']).toMatch(/script-src 'self'/);
       });
     });
 
     describe('headers', () => {
-      it.each(['/health', '/api/v1/offers/', '/api/v1/nope'])('sends security headers on %s', async (url) => {
+      it.each(['/health', '/api/v1/offers/', '/api/v1/nope'])('sends the security headers of a JSON API on %s, and no-store', async (url) => {
         const res = await t.app.inject({ method: 'GET', url, headers: bearer(user.access) });
         expect(res.headers['x-content-type-options']).toBe('nosniff');
-        expect(res.headers['x-frame-options']).toBeDefined();
-        expect(res.headers['content-security-policy']).toMatch(/default-src/);
+        expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+        expect(res.headers['x-frame-options']).toBe('DENY');
+        expect(res.headers['cache-control']).toBe('no-store');
         expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
         expect(res.headers['referrer-policy']).toBeDefined();
         expect(res.headers['x-powered-by']).toBeUndefined();
