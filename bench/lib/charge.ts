@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 
-const SELECT_OFFER = 'select "price", "duration_days" from "offers" where "id" = $1 and "is_active" = $2';
-const INSERT_TRANSACTION =
+const INSERT_ACTIVATION =
   'insert into "transactions" ("id", "user_id", "type", "status", "amount", "offer_id", "duration_days", "next_run_at") ' +
-  'values ($1, $2, $3, $4, $5, $6, $7, now()) returning "id", "user_id", "status", "offer_id", "amount", "reference", ' +
-  '"error_code", "error_message", "created_at", "updated_at", "completed_at"';
+  'select $1 as "id", $2 as "user_id", \'ACTIVATION\' as "type", \'PENDING\' as "status", "price", "offers"."id", ' +
+  '"duration_days", now() as "next_run_at" from "offers" where "offers"."id" = $3 and "is_active" = $4 ' +
+  'returning "id", "user_id", "status", "offer_id", "amount", "reference", "error_code", "error_message", "created_at", ' +
+  '"updated_at", "completed_at"';
 const MOVE_BALANCE = `
     WITH moved AS (
       UPDATE accounts SET balance = balance + $1::numeric, updated_at = now()
@@ -25,11 +26,10 @@ interface Query {
 }
 
 async function charge(db: Query, userId: number, offerId: number): Promise<void> {
-  const offer = (await db.query(SELECT_OFFER, [offerId, true])).rows[0] as { price: string; duration_days: number } | undefined;
-  if (!offer) throw new Error(`offer ${offerId} not found`);
   const id = randomUUID();
-  await db.query(INSERT_TRANSACTION, [id, userId, 'ACTIVATION', 'PENDING', offer.price, offerId, offer.duration_days]);
-  const amount = `-${offer.price}`;
+  const inserted = (await db.query(INSERT_ACTIVATION, [id, userId, offerId, true])).rows[0] as { amount: string } | undefined;
+  if (!inserted) throw new Error(`offer ${offerId} not found`);
+  const amount = `-${inserted.amount}`;
   const moved = await db.query(MOVE_BALANCE, [amount, userId, amount, userId, id, amount]);
   if (moved.rows.length === 0) throw new Error(`user ${userId} has too little balance`);
 }

@@ -45,10 +45,9 @@ export class ActivationService {
             return { replayedId: earlier.transaction_id, row: undefined };
           }
         }
-        const offer = await q.findActiveOffer(trx, offerId);
-        if (!offer) throw notFound('Offer not found');
-        const row = await q.insertPendingActivation(trx, { id: transactionId, userId, offerId, amount: offer.price, durationDays: offer.duration_days });
-        const balance = await moveBalance(trx, { userId, transactionId, amount: negate(offer.price) });
+        const row = await q.insertPendingActivation(trx, { id: transactionId, userId, offerId });
+        if (!row) throw notFound('Offer not found');
+        const balance = await moveBalance(trx, { userId, transactionId, amount: negate(row.amount) });
         if (balance === undefined) throw new InsufficientBalance();
         return { replayedId: undefined, row };
       })
