@@ -110,27 +110,31 @@ export function claimForProcessing(db: Database, id: string, leaseMs: number) {
 
 export type ClaimedActivation = NonNullable<Awaited<ReturnType<typeof claimForProcessing>>>;
 
-/** PROCESSING → SUCCESS and the subscription created or extended, in one transaction, once. */
-export function markSucceeded(db: Database, claimed: ClaimedActivation, reference: string) {
-  return db.transaction().execute(async (trx) => {
-    const done = await trx
-      .updateTable('transactions')
-      .set({ status: 'SUCCESS', reference, error_message: null, lease_until: null, completed_at: sql`now()`, updated_at: sql`now()` })
-      .where('id', '=', claimed.id)
-      .where('status', '=', 'PROCESSING')
-      .returning(statusColumns)
-      .executeTakeFirst();
-    if (!done) return undefined;
-    const days = claimed.duration_days;
-    await sql`
+const statusList = sql.join(statusColumns.map((c) => sql.ref(c)));
+
+/**
+ * PROCESSING → SUCCESS and the subscription created or extended, once. One statement, so it is
+ * atomic without a transaction and costs the worker a single round trip.
+ */
+export async function markSucceeded(db: Database, claimed: ClaimedActivation, reference: string): Promise<StatusRow | undefined> {
+  const days = claimed.duration_days;
+  const { rows } = await sql<StatusRow>`
+    WITH done AS (
+      UPDATE transactions
+         SET status = 'SUCCESS', reference = ${reference}, error_message = NULL, lease_until = NULL,
+             completed_at = now(), updated_at = now()
+       WHERE id = ${claimed.id} AND status = 'PROCESSING'
+      RETURNING ${statusList}
+    ), granted AS (
       INSERT INTO subscriptions (user_id, offer_id, transaction_id, activated_at, expires_at)
-      VALUES (${claimed.user_id}, ${claimed.offer_id}, ${claimed.id}, now(), now() + make_interval(days => ${days}))
+      SELECT user_id, offer_id, id, now(), now() + make_interval(days => ${days}) FROM done
       ON CONFLICT (user_id, offer_id) DO UPDATE SET
         transaction_id = EXCLUDED.transaction_id,
         activated_at = CASE WHEN subscriptions.expires_at > now() THEN subscriptions.activated_at ELSE now() END,
-        expires_at = GREATEST(subscriptions.expires_at, now()) + make_interval(days => ${days})`.execute(trx);
-    return done;
-  });
+        expires_at = GREATEST(subscriptions.expires_at, now()) + make_interval(days => ${days})
+    )
+    SELECT ${statusList} FROM done`.execute(db);
+  return rows[0];
 }
 
 /** PROCESSING → FAILED with the reason, and the money returned as a REFUND, in one transaction, once. */
