@@ -39,6 +39,33 @@ function activeSubscriptions(db: Database, userId: number, expiringWithinDays?: 
     );
 }
 
+/**
+ * The account with its active subscriptions in one round trip: one row per subscription, or one
+ * row with null subscription columns when there is none; no row when there is no account.
+ */
+export function findAccountWithActiveOffers(db: Database, userId: number) {
+  return db
+    .selectFrom('accounts')
+    .innerJoin('users', 'users.id', 'accounts.user_id')
+    .leftJoin('subscriptions', (join) =>
+      join.onRef('subscriptions.user_id', '=', 'accounts.user_id').on('subscriptions.expires_at', '>', sql<Date>`now()`),
+    )
+    .leftJoin('offers', 'offers.id', 'subscriptions.offer_id')
+    .select([
+      'users.username',
+      'accounts.balance',
+      'subscriptions.id',
+      'subscriptions.activated_at',
+      'subscriptions.expires_at',
+      'subscriptions.transaction_id',
+      ...offerFields,
+    ])
+    .where('accounts.user_id', '=', userId)
+    .orderBy('subscriptions.expires_at')
+    .orderBy('subscriptions.id')
+    .execute();
+}
+
 export function listActiveSubscriptions(db: Database, userId: number, slice?: KeysetSlice, expiringWithinDays?: number) {
   const query = activeSubscriptions(db, userId, expiringWithinDays)
     .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')

@@ -55,16 +55,14 @@ export function transactionView(row: q.TransactionRow) {
 }
 
 export async function accountOverview(db: Database, userId: number, currency: string) {
-  const [account, subscriptions] = await Promise.all([
-    q.findAccount(db, userId),
-    q.listActiveSubscriptions(db, userId),
-  ]);
+  const rows = await q.findAccountWithActiveOffers(db, userId);
+  const account = rows[0];
   if (!account) throw notFound('Account not found');
   return {
     username: account.username,
     balance: account.balance,
     currency,
-    active_offers: subscriptions.map(activeOfferView),
+    active_offers: rows.filter((row): row is q.SubscriptionRow & typeof row => row.id !== null).map(activeOfferView),
   };
 }
 
