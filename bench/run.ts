@@ -89,6 +89,8 @@ function serviceEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return {
     ...env,
     NODE_ENV: 'production',
+    // As `npm start` sets it: see README "Running on PostgreSQL and Redis".
+    MALLOC_MMAP_THRESHOLD_: '131072',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     PARTNER_SIM_LATENCY_MS: '0',
