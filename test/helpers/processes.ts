@@ -34,6 +34,9 @@ function inheritedEnv(): Record<string, string> {
   return env;
 }
 
+/** How the tests run the server unless they say otherwise: the sources through tsx, no build. */
+const SERVER_FROM_SOURCE = [process.execPath, '--import', 'tsx', 'src/server.ts'];
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -56,8 +59,9 @@ export class ServerProcess {
   constructor(
     readonly name: string,
     readonly env: Record<string, string>,
+    command: readonly string[] = SERVER_FROM_SOURCE,
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    this.child = spawn(command[0]!, command.slice(1), {
       cwd: repoRoot,
       env: { ...inheritedEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -146,10 +150,10 @@ const LISTENING = /^Server listening at http:\/\/127\.0\.0\.1:(\d+)$/;
 export class Processes {
   readonly #all: ServerProcess[] = [];
 
-  /** Starts src/server.ts with the given environment and waits until it logged "started". */
-  async start(name: string, env: Record<string, string>): Promise<ServerProcess> {
+  /** Starts src/server.ts (or `command`) with the given environment and waits until it logged "started". */
+  async start(name: string, env: Record<string, string>, command?: readonly string[]): Promise<ServerProcess> {
     // The start-up and job logs are how the tests know what a process did, so they are always on.
-    const proc = new ServerProcess(name, { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'info', PORT: '0' });
+    const proc = new ServerProcess(name, { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'info', PORT: '0' }, command);
     this.#all.push(proc);
     await proc.waitForLog((line) => line.msg === 'started', 'start-up');
     if (env.ROLE !== 'worker') {
