@@ -136,6 +136,19 @@ export function userAndCreditTests(app: () => TestApp) {
         expect((await getUser(user.id)).json().balance).toBe('0.00');
       });
 
+      it('answers 400 amount_too_large when the balance would pass its 12 integer digits, and keeps the balance', async () => {
+        const user = await newUser(t.app);
+        const largest = '9999999999.99'; // the largest amount one credit accepts
+        for (let i = 0; i < 100; i++) expect((await credit(user.id, { amount: largest, reason: 'big' })).statusCode).toBe(201);
+        expect((await getUser(user.id)).json().balance).toBe('999999999999.00');
+
+        expectError(await credit(user.id, { amount: '1.00', reason: 'one too many' }), 400, 'amount_too_large');
+        expect((await getUser(user.id)).json().balance).toBe('999999999999.00');
+        expect((await credit(user.id, { amount: '0.99', reason: 'fits' })).json().balance).toBe('999999999999.99');
+        const history = await t.app.inject({ method: 'GET', url: '/api/v1/account/transactions/?limit=1', headers: bearer(user.access) });
+        expect(history.json().count).toBe(101); // the refused credit left no transaction behind
+      });
+
       it('answers 400 without a reason', async () => {
         const user = await newUser(t.app);
         expectError(await credit(user.id, { amount: '5.00' }), 400);
