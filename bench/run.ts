@@ -408,7 +408,13 @@ async function historyContext(base: string): Promise<Context['history']> {
 // ---------------------------------------------------------------------------------------------
 // Baselines
 
-async function bareRow(base: string, adminToken: string): Promise<Row> {
+const BARE = 'bare Fastify offer list';
+
+/**
+ * The bare server, measured at the start of a mode and again at its end: the ratios use the mean
+ * of the two, so a machine that gets faster or slower during the run moves both sides.
+ */
+async function bareRow(base: string, adminToken: string, when: 'first' | 'last'): Promise<Row> {
   const body = await call<unknown>(base, '/api/v1/offers/', { token: adminToken });
   const file = join(WORK, 'offers.json');
   writeFileSync(file, JSON.stringify(body));
@@ -417,7 +423,8 @@ async function bareRow(base: string, adminToken: string): Promise<Row> {
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/api/v1/offers/`, bare);
-    const r = await timed('baseline', 'bare Fastify offer list', { url, connections: CONNECTIONS, request: () => ({ path: '/api/v1/offers/' }) });
+    const name = when === 'first' ? BARE : `${BARE}, again at the end`;
+    const r = await timed('baseline', name, { url, connections: CONNECTIONS, request: () => ({ path: '/api/v1/offers/' }) });
     return r;
   } finally {
     await bare.stop();
@@ -473,7 +480,8 @@ async function chargeBaselinePglite(dataDir: string): Promise<Row> {
 const READS = ['offers list', 'account', 'activation status', 'history'];
 
 function withRatios(rows: Row[]): Row[] {
-  const bare = rows.find((r) => r.name === 'bare Fastify offer list')!;
+  const bares = rows.filter((r) => r.name.startsWith(BARE));
+  const bare = { rps: bares.reduce((sum, r) => sum + r.rps, 0) / bares.length };
   const charge = rows.find((r) => r.name.startsWith('direct charge'))!;
   for (const r of rows) {
     if (r.config === 'baseline') continue;
@@ -488,7 +496,7 @@ function withRatios(rows: Row[]): Row[] {
         r.ratio = r.p50 / small.p50;
       }
     } else {
-      r.baseline = 'bare';
+      r.baseline = bares.length > 1 ? 'bare (mean)' : 'bare';
       r.ratio = r.rps / bare.rps;
     }
   }
@@ -542,10 +550,11 @@ async function runEmbedded(): Promise<ModeResult> {
     const sampler = new RssSampler(service.procs);
     try {
       const ctx = { ...(await prepare(service.base, config)), history: await historyContext(service.base) };
-      rows.push(await bareRow(service.base, ctx.adminToken));
+      rows.push(await bareRow(service.base, ctx.adminToken, 'first'));
       rows.push(...(await readRows(ctx, true)));
       rows.push(...(await loginRows(ctx)));
       rows.push(...(await activationRows(ctx)));
+      rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
     } finally {
       rss[config] = sampler.finish();
       await stopService(service);
@@ -601,7 +610,7 @@ async function runPostgres(): Promise<ModeResult> {
         const ctx = { ...base, history: await historyContext(service.base) };
         tokens = ctx.tokens;
         history = ctx.history;
-        rows.push(await bareRow(service.base, ctx.adminToken));
+        rows.push(await bareRow(service.base, ctx.adminToken, 'first'));
         rows.push(...(await readRows(ctx, true)));
         rows.push(...(await loginRows(ctx)));
         rows.push(...(await activationRows(ctx)));
@@ -619,6 +628,7 @@ async function runPostgres(): Promise<ModeResult> {
         const ctx = { ...(await prepare(service.base, split, tokens)), history };
         rows.push(...(await readRows(ctx, false)));
         rows.push(...(await activationRows(ctx)));
+        rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
       } finally {
         rss[split] = sampler.finish();
         await stopService(service);
