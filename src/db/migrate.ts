@@ -3,13 +3,13 @@ import type { Kysely } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import * as initial from './migrations/001_initial.js';
 import * as activationDuration from './migrations/002_activation_duration.js';
-import * as historyStatusIndex from './migrations/003_history_status_index.js';
+import * as historyFilterIndexes from './migrations/003_history_filter_indexes.js';
 import type { DB } from './types.js';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_activation_duration': activationDuration,
-  '003_history_status_index': historyStatusIndex,
+  '003_history_filter_indexes': historyFilterIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
