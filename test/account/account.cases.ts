@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, credit, newOffer, newUser, type TestUser } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
 import { expectConsistentPaging, expectError, getPage } from '../helpers/checks.js';
-import { insertSubscription, insertTransaction } from '../helpers/fixtures.js';
+import { insertSubscription, insertTransaction, userWithTransactions } from '../helpers/fixtures.js';
 
 interface Transaction {
   transaction_id: string;
@@ -86,19 +86,13 @@ export function accountTests(app: () => TestApp) {
 
     describe('transactions', () => {
       /** A user with one transaction of each kind, oldest first. */
-      async function userWithHistory() {
-        const user = await newUser(t.app);
-        const offer = await newOffer(t.app);
-        const db = t.runtime.db;
-        const ids = {
-          credit: (await credit(t.app, user.id, '30.00')).transaction_id,
-          pending: await insertTransaction(db, { userId: user.id, type: 'ACTIVATION', status: 'PENDING', offerId: offer.id }),
-          failed: await insertTransaction(db, { userId: user.id, type: 'ACTIVATION', status: 'FAILED', offerId: offer.id }),
-          refund: await insertTransaction(db, { userId: user.id, type: 'REFUND', status: 'SUCCESS', offerId: offer.id }),
-          success: await insertTransaction(db, { userId: user.id, type: 'ACTIVATION', status: 'SUCCESS', offerId: offer.id }),
-        };
-        return { user, offer, ids };
-      }
+      const userWithHistory = () =>
+        userWithTransactions(t.app, t.runtime.db, {
+          pending: { type: 'ACTIVATION', status: 'PENDING' },
+          failed: { type: 'ACTIVATION', status: 'FAILED' },
+          refund: { type: 'REFUND', status: 'SUCCESS' },
+          success: { type: 'ACTIVATION', status: 'SUCCESS' },
+        });
 
       it('lists only the caller’s transactions, newest first, with their fields', async () => {
         const { user, offer, ids } = await userWithHistory();

@@ -1,16 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, bearer, newUser, type TestUser, uniqueName } from '../helpers/api.js';
+import { adminToken, bearer, newUser, type Offer, type TestUser, uniqueName } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
 import { expectConsistentPaging, expectError, getPage } from '../helpers/checks.js';
-
-interface Offer {
-  id: number;
-  name: string;
-  description: string;
-  price: string;
-  duration_days: number;
-  is_active: boolean;
-}
 
 export function adminOfferTests(app: () => TestApp) {
   describe('offers', () => {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, bearer, credit, newOffer, newUser } from '../helpers/api.js';
+import { adminToken, bearer, credit } from '../helpers/api.js';
 import { type TestApp } from '../helpers/backends.js';
 import { expectConsistentPaging, expectError, getPage } from '../helpers/checks.js';
-import { insertTransaction } from '../helpers/fixtures.js';
+import { userWithTransactions } from '../helpers/fixtures.js';
 
 interface Transaction {
   transaction_id: string;
@@ -21,18 +21,12 @@ export function adminTransactionTests(app: () => TestApp) {
 
     const list = (query: string) => getPage<Transaction>(t.app, `/api/v1/admin/transactions/?${query}`, admin);
 
-    async function userWithHistory() {
-      const user = await newUser(t.app);
-      const offer = await newOffer(t.app);
-      const db = t.runtime.db;
-      const ids = {
-        credit: (await credit(t.app, user.id, '30.00')).transaction_id,
-        failed: await insertTransaction(db, { userId: user.id, type: 'ACTIVATION', status: 'FAILED', offerId: offer.id }),
-        refund: await insertTransaction(db, { userId: user.id, type: 'REFUND', status: 'SUCCESS', offerId: offer.id }),
-        processing: await insertTransaction(db, { userId: user.id, type: 'ACTIVATION', status: 'PROCESSING', offerId: offer.id }),
-      };
-      return { user, ids };
-    }
+    const userWithHistory = () =>
+      userWithTransactions(t.app, t.runtime.db, {
+        failed: { type: 'ACTIVATION', status: 'FAILED' },
+        refund: { type: 'REFUND', status: 'SUCCESS' },
+        processing: { type: 'ACTIVATION', status: 'PROCESSING' },
+      });
 
     it('lists everyone’s transactions, newest first', async () => {
       const a = await userWithHistory();

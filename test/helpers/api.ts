@@ -54,6 +54,16 @@ export async function credit(app: FastifyInstance, userId: number, amount: strin
   return res.json() as { transaction_id: string; balance: string };
 }
 
+/** An offer as the API shows it. */
+export interface Offer {
+  id: number;
+  name: string;
+  description: string;
+  price: string;
+  duration_days: number;
+  is_active: boolean;
+}
+
 export async function newOffer(
   app: FastifyInstance,
   fields: { price?: string; duration_days?: number; is_active?: boolean; name?: string } = {},
@@ -65,7 +75,7 @@ export async function newOffer(
     payload: { name: fields.name ?? uniqueName('offer'), description: 'test offer', price: '20.00', duration_days: 30, ...fields },
   });
   if (res.statusCode !== 201) throw new Error(`offer failed: ${res.statusCode} ${res.body}`);
-  return res.json() as { id: number; name: string; price: string; duration_days: number; is_active: boolean };
+  return res.json() as Offer;
 }
 
 export async function activate(app: FastifyInstance, access: string, offerId: unknown, idempotencyKey?: string) {

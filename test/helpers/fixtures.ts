@@ -1,8 +1,10 @@
 // Rows written straight to the database, for states the foundation API cannot reach on its own
 // (activations, refunds, subscriptions come from the activation pipeline).
 import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/connect.js';
 import type { TransactionStatus, TransactionType } from '../../src/db/types.js';
+import { credit, newOffer, newUser } from './api.js';
 
 export async function insertTransaction(
   db: Database,
@@ -36,4 +38,22 @@ export async function insertSubscription(db: Database, row: { userId: number; of
     .values({ user_id: row.userId, offer_id: row.offerId, transaction_id: transactionId, activated_at: activatedAt, expires_at: expiresAt })
     .execute();
   return { transactionId, activatedAt, expiresAt };
+}
+
+/**
+ * A new user with a 30.00 credit (through the API), then one transaction of a new offer per entry
+ * of `rows`, written in that order (oldest first). `ids` names each transaction, the credit included.
+ */
+export async function userWithTransactions<K extends string>(
+  app: FastifyInstance,
+  db: Database,
+  rows: Record<K, { type: TransactionType; status: TransactionStatus }>,
+) {
+  const user = await newUser(app);
+  const offer = await newOffer(app);
+  const ids = { credit: (await credit(app, user.id, '30.00')).transaction_id } as Record<K | 'credit', string>;
+  for (const [name, row] of Object.entries(rows) as Array<[K, { type: TransactionType; status: TransactionStatus }]>) {
+    ids[name] = await insertTransaction(db, { userId: user.id, ...row, offerId: offer.id });
+  }
+  return { user, offer, ids };
 }

@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, bearer, newUser, type TestUser, uniqueName } from '../helpers/api.js';
+import { adminToken, bearer, newUser, type Offer, type TestUser, uniqueName } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { getPage, MANY_LOGINS } from '../helpers/checks.js';
-
-interface Offer {
-  id: number;
-  name: string;
-  price: string;
-  is_active: boolean;
-}
 
 // The buyers' catalogue is kept in memory; every admin change must show in the very next read.
 describe.each(backends)('catalogue kept in memory on %s', (backend) => {

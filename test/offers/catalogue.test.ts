@@ -1,17 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, bearer, newOffer, newUser, type TestUser } from '../helpers/api.js';
+import { adminToken, bearer, newOffer, newUser, type Offer, type TestUser } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { expectConsistentPaging, expectError, getPage, MANY_LOGINS } from '../helpers/checks.js';
-
-interface Offer {
-  id: number;
-  name: string;
-  description: string;
-  price: string;
-  duration_days: number;
-  is_active: boolean;
-}
 
 const cursorOf = (text: string) => Buffer.from(text).toString('base64url');
 
