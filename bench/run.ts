@@ -156,6 +156,24 @@ async function stopService(service: Service): Promise<void> {
   await Promise.all(service.procs.map((p) => p.stop()));
 }
 
+/** Starts the service, runs `measure` against it, stops it, and keeps its processes' peak RSS in `rss`. */
+async function withService<T>(
+  name: string,
+  roles: Array<'all' | 'api' | 'worker'>,
+  env: Record<string, string>,
+  rss: { config: string; into: Record<string, Record<string, number>> },
+  measure: (service: Service) => Promise<T>,
+): Promise<T> {
+  const service = await startService(name, roles, env);
+  const sampler = new RssSampler(service.procs);
+  try {
+    return await measure(service);
+  } finally {
+    rss.into[rss.config] = sampler.finish();
+    await stopService(service);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Talking to the service
 
@@ -546,19 +564,14 @@ async function runEmbedded(): Promise<ModeResult> {
     timings.seedSeconds = await seed(serviceEnv({ DATA_DIR: dataDir }));
     rows.push(await chargeBaselinePglite(dataDir));
     const config = 'embedded';
-    const service = await startService(config, ['all'], { DATA_DIR: dataDir });
-    const sampler = new RssSampler(service.procs);
-    try {
+    await withService(config, ['all'], { DATA_DIR: dataDir }, { config, into: rss }, async (service) => {
       const ctx = { ...(await prepare(service.base, config)), history: await historyContext(service.base) };
       rows.push(await bareRow(service.base, ctx.adminToken, 'first'));
       rows.push(...(await readRows(ctx, true)));
       rows.push(...(await loginRows(ctx)));
       rows.push(...(await activationRows(ctx)));
       rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
-    } finally {
-      rss[config] = sampler.finish();
-      await stopService(service);
-    }
+    });
   } finally {
     if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
   }
@@ -600,40 +613,23 @@ async function runPostgres(): Promise<ModeResult> {
     rows.push(await chargeBaselinePg(databaseUrl));
 
     const all = 'ROLE=all';
-    let tokens: string[];
-    let history: Context['history'];
-    {
-      const service = await startService('all', ['all'], env);
-      const sampler = new RssSampler(service.procs);
-      try {
-        const base = await prepare(service.base, all);
-        const ctx = { ...base, history: await historyContext(service.base) };
-        tokens = ctx.tokens;
-        history = ctx.history;
-        rows.push(await bareRow(service.base, ctx.adminToken, 'first'));
-        rows.push(...(await readRows(ctx, true)));
-        rows.push(...(await loginRows(ctx)));
-        rows.push(...(await activationRows(ctx)));
-      } finally {
-        rss[all] = sampler.finish();
-        await stopService(service);
-      }
-    }
+    // The split run reuses the logged-in tokens and history cursors of the ROLE=all run.
+    const { tokens, history } = await withService('all', ['all'], env, { config: all, into: rss }, async (service) => {
+      const ctx = { ...(await prepare(service.base, all)), history: await historyContext(service.base) };
+      rows.push(await bareRow(service.base, ctx.adminToken, 'first'));
+      rows.push(...(await readRows(ctx, true)));
+      rows.push(...(await loginRows(ctx)));
+      rows.push(...(await activationRows(ctx)));
+      return ctx;
+    });
 
     const split = 'api + worker';
-    {
-      const service = await startService('split', ['api', 'worker'], env);
-      const sampler = new RssSampler(service.procs);
-      try {
-        const ctx = { ...(await prepare(service.base, split, tokens)), history };
-        rows.push(...(await readRows(ctx, false)));
-        rows.push(...(await activationRows(ctx)));
-        rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
-      } finally {
-        rss[split] = sampler.finish();
-        await stopService(service);
-      }
-    }
+    await withService('split', ['api', 'worker'], env, { config: split, into: rss }, async (service) => {
+      const ctx = { ...(await prepare(service.base, split, tokens)), history };
+      rows.push(...(await readRows(ctx, false)));
+      rows.push(...(await activationRows(ctx)));
+      rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
+    });
   } finally {
     if (!args.keep) {
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
