@@ -56,6 +56,8 @@ export async function createUser(db: Database, input: NewUser): Promise<PublicUs
   }
 }
 
+const invalidRefreshToken = () => unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+
 export class AuthService {
   constructor(
     private readonly db: Database,
@@ -102,7 +104,7 @@ export class AuthService {
   async refresh(token: string) {
     const hash = hashRefreshToken(token);
     const presented = await q.findRefreshToken(this.db, hash);
-    if (!presented) throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+    if (!presented) throw invalidRefreshToken();
     const outcome = await this.db.transaction().execute(async (trx) => {
       await q.lockFamily(trx, presented.family_id);
       const consumed = await q.consumeRefreshToken(trx, hash);
@@ -118,7 +120,7 @@ export class AuthService {
     if (outcome === 'reused') {
       throw unauthorized('Refresh token was already used; its session has been revoked', 'refresh_token_reused');
     }
-    if (outcome === 'invalid') throw unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+    if (outcome === 'invalid') throw invalidRefreshToken();
     return outcome;
   }
 
