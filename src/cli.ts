@@ -4,7 +4,7 @@ import { BENCH_BALANCE, BENCH_OFFER_PRICE, BENCH_PASSWORD, benchUsername, DEFAUL
 import { CommandError, UsageError } from './cli/errors.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbeddedDatabaseBusy } from './db/embedded-lock.js';
-import { HttpError } from './http/errors.js';
+import { DomainError, type ErrorKind } from './domain/errors.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -32,12 +32,23 @@ Commands:
       Show this text.
 
 The database is the server's: PostgreSQL at DATABASE_URL, or the embedded one in DATA_DIR
-(default ./data). Exit codes: 0 done, 1 failed, 2 bad arguments.
+(default ./data). Exit codes: 0 done, 1 failed, 2 bad arguments, 75 try again later.
 `;
 
 const COMMAND_NAMES = ['migrate', 'create-user', 'credit', 'seed'];
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The one place a domain error becomes an exit code: 75 (EX_TEMPFAIL) says "try again later". */
+const EXIT_CODE_OF_KIND: Record<ErrorKind, number> = {
+  invalid: 1,
+  unauthenticated: 1,
+  forbidden: 1,
+  not_found: 1,
+  conflict: 1,
+  rate_limited: 75,
+  unavailable: 75,
+};
 
 /** Runs one command and returns the exit code. */
 async function main(argv: string[], env: Env): Promise<number> {
@@ -66,8 +77,12 @@ async function main(argv: string[], env: Env): Promise<number> {
       err(`${error.message}\nRun "offers-api help" for usage.`);
       return 2;
     }
+    if (error instanceof DomainError) {
+      err(error.message);
+      return EXIT_CODE_OF_KIND[error.kind];
+    }
     if (error instanceof ConfigError) err(`Configuration error: ${error.message}`);
-    else if (error instanceof HttpError || error instanceof CommandError || error instanceof EmbeddedDatabaseBusy) err(error.message);
+    else if (error instanceof CommandError || error instanceof EmbeddedDatabaseBusy) err(error.message);
     else err(`Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
   }

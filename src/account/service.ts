@@ -1,7 +1,7 @@
 // Balances, active offers, history and credits.
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/connect.js';
-import { badRequest, notFound } from '../http/errors.js';
+import { invalid, notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
 import { moveBalance } from './ledger.js';
 import * as q from './queries.js';
@@ -57,7 +57,7 @@ export function transactionView(row: q.TransactionRow) {
 export async function accountOverview(db: Database, userId: number, currency: string) {
   const rows = await q.findAccountWithActiveOffers(db, userId);
   const account = rows[0];
-  if (!account) throw notFound('Account not found');
+  if (!account) throw notFound('Account');
   return {
     username: account.username,
     balance: account.balance,
@@ -68,7 +68,7 @@ export async function accountOverview(db: Database, userId: number, currency: st
 
 export async function balance(db: Database, userId: number, currency: string) {
   const account = await q.findAccount(db, userId);
-  if (!account) throw notFound('Account not found');
+  if (!account) throw notFound('Account');
   return { balance: account.balance, currency };
 }
 
@@ -108,7 +108,7 @@ export async function transactionPage(
 /** A transaction of this user; unknown, malformed and other users' ids all look the same: 404. */
 export async function userTransaction(db: Database, userId: number, id: string) {
   const row = isUuid(id) ? await q.findTransaction(db, id, userId) : undefined;
-  if (!row) throw notFound('Transaction not found');
+  if (!row) throw notFound('Transaction');
   return transactionView(row);
 }
 
@@ -116,13 +116,13 @@ const NUMERIC_OUT_OF_RANGE = '22003';
 
 export async function creditAccount(db: Database, userId: number, amount: string, reason: string) {
   if (!/^\d+(\.\d{1,2})?$/.test(amount) || Number(amount) <= 0) {
-    throw badRequest('amount must be a positive decimal string with at most 2 decimals, like "50.00"', 'invalid_amount');
+    throw invalid('invalid_amount', 'amount must be a positive decimal string with at most 2 decimals, like "50.00"');
   }
   const transactionId = randomUUID();
   try {
     return await db.transaction().execute(async (trx) => {
       const user = await trx.selectFrom('accounts').select('user_id').where('user_id', '=', userId).executeTakeFirst();
-      if (!user) throw notFound('User not found');
+      if (!user) throw notFound('User');
       await trx
         .insertInto('transactions')
         .values({
@@ -136,12 +136,12 @@ export async function creditAccount(db: Database, userId: number, amount: string
         })
         .execute();
       const newBalance = await moveBalance(trx, { userId, transactionId, amount });
-      if (newBalance === undefined) throw notFound('User not found');
+      if (newBalance === undefined) throw notFound('User');
       return { transaction_id: transactionId, balance: newBalance };
     });
   } catch (err) {
     if ((err as { code?: string }).code === NUMERIC_OUT_OF_RANGE) {
-      throw badRequest('The resulting balance would be too large', 'amount_too_large');
+      throw invalid('amount_too_large', 'The resulting balance would be too large');
     }
     throw err;
   }

@@ -6,7 +6,7 @@ import { isUuid } from '../account/service.js';
 import { negate, moveBalance } from '../account/ledger.js';
 import { FINAL_STATUSES, type StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
-import { badRequest, conflict, notFound } from '../http/errors.js';
+import { idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
 import type { JobQueue } from '../queue/types.js';
 import * as q from './queries.js';
 import { statusView, toCached } from './status.js';
@@ -18,8 +18,6 @@ export interface ActivationAccepted {
 }
 
 const ACCEPTED_MESSAGE = 'Activation accepted; follow it at /api/v1/activation/status/{transaction_id}/';
-
-class InsufficientBalance extends Error {}
 
 export class ActivationService {
   constructor(
@@ -40,20 +38,16 @@ export class ActivationService {
           const earlier = await q.claimIdempotencyKey(trx, { userId, key: idempotencyKey, requestHash, transactionId });
           if (earlier) {
             if (earlier.request_hash !== requestHash) {
-              throw conflict('This Idempotency-Key was already used with a different request', 'idempotency_key_reused');
+              throw idempotencyKeyReused();
             }
             return { replayedId: earlier.transaction_id, row: undefined };
           }
         }
         const row = await q.insertPendingActivation(trx, { id: transactionId, userId, offerId });
-        if (!row) throw notFound('Offer not found');
+        if (!row) throw notFound('Offer');
         const balance = await moveBalance(trx, { userId, transactionId, amount: negate(row.amount) });
-        if (balance === undefined) throw new InsufficientBalance();
+        if (balance === undefined) throw insufficientBalance();
         return { replayedId: undefined, row };
-      })
-      .catch((err: unknown) => {
-        if (err instanceof InsufficientBalance) throw badRequest('Insufficient balance', 'insufficient_balance');
-        throw err;
       });
 
     if (outcome.replayedId !== undefined) {
@@ -79,18 +73,18 @@ export class ActivationService {
 
   /** The caller's activation; unknown, malformed and other users' ids are all a 404. */
   async status(userId: number, transactionId: string) {
-    if (!isUuid(transactionId)) throw notFound('Activation not found');
+    if (!isUuid(transactionId)) throw notFound('Activation');
     const id = transactionId.toLowerCase();
     const cached = await this.cache.get(id).catch((err: unknown) => {
       this.log.warn({ err }, 'status cache unavailable; reading the database');
       return undefined;
     });
     if (cached) {
-      if (cached.user_id !== userId) throw notFound('Activation not found');
+      if (cached.user_id !== userId) throw notFound('Activation');
       return statusView(cached);
     }
     const row = await q.findStatus(this.db, id, userId);
-    if (!row) throw notFound('Activation not found');
+    if (!row) throw notFound('Activation');
     const status = toCached(row);
     // Only final states are cached from a read: they cannot be overtaken by a later write.
     if (FINAL_STATUSES.has(status.status)) await this.cache.set(status).catch(() => undefined);

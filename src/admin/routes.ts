@@ -4,7 +4,7 @@ import { creditAccount, transactionPage } from '../account/service.js';
 import { TransactionView } from '../account/schemas.js';
 import { requireAdmin } from '../auth/guard.js';
 import { createUser, userView } from '../auth/service.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
 import { errors, IdParams, Page } from '../http/schemas.js';
 import { NewOffer, Offer, OfferListQuery, OfferPatch } from '../offers/schemas.js';
@@ -42,7 +42,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { ...schemaDefaults, params: IdParams, response: { 200: AdminUser, ...guarded, ...errors(400, 404) } },
   }, async (request) => {
     const user = await q.findUserWithBalance(app.db, request.params.id);
-    if (!user) throw notFound('User not found');
+    if (!user) throw notFound('User');
     return adminView(user);
   });
 

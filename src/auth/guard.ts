@@ -1,14 +1,14 @@
 // Request guards: a valid access token for every API route, and a current admin for /admin.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findUserById } from './queries.js';
-import { forbidden, unauthorized } from '../http/errors.js';
+import { forbidden, unauthenticated } from '../domain/errors.js';
 
 export async function requireUser(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const header = request.headers.authorization;
-  if (!header) throw unauthorized('Authentication credentials were not provided', 'not_authenticated');
+  if (!header) throw unauthenticated('not_authenticated', 'Authentication credentials were not provided');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   const claims = match?.[1] ? await request.server.tokens.verify(match[1]) : undefined;
-  if (!claims) throw unauthorized('Access token is invalid or expired', 'invalid_token');
+  if (!claims) throw unauthenticated('invalid_token', 'Access token is invalid or expired');
   request.user = claims;
 }
 

@@ -1,6 +1,6 @@
 // Locks out a username, or an address, after repeated failed logins; successes never count.
 import type { CounterStore } from '../cache/counters.js';
-import { tooManyRequests } from '../http/errors.js';
+import { rateLimited } from '../domain/errors.js';
 
 /** An address (many users behind one NAT) gets more room than a single username. */
 const ADDRESS_FACTOR = 4;
@@ -30,7 +30,7 @@ export class LoginThrottle {
       user.count > this.maxFailures ? user.ttlSeconds : 0,
       ip.count >= this.maxFailures * ADDRESS_FACTOR ? ip.ttlSeconds : 0,
     );
-    if (retryAfter > 0) throw tooManyRequests('Too many failed login attempts; try again later', retryAfter);
+    if (retryAfter > 0) throw rateLimited('Too many failed login attempts; try again later', retryAfter);
   }
 
   async recordFailure(username: string, address: string): Promise<void> {

@@ -1,7 +1,7 @@
 // /api/v1/auth: register, login, refresh, logout, profile.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { forbidden } from '../http/errors.js';
+import { forbidden } from '../domain/errors.js';
 import { errors } from '../http/schemas.js';
 import { requireUser } from './guard.js';
 import { LoginBody, Message, RefreshBody, RegisterBody, RegisteredUser, TokenPair, User } from './schemas.js';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/connect.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { badRequest, conflict, unauthorized } from '../http/errors.js';
+import { invalid, unauthenticated, usernameTaken } from '../domain/errors.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import * as q from './queries.js';
@@ -34,13 +34,13 @@ export function userView(user: PublicUser) {
 /** Shared by registration, the admin API, the CLI and bootstrap, so the rules are the same everywhere. */
 export async function createUser(db: Database, input: NewUser): Promise<PublicUser> {
   if (!new RegExp(USERNAME_PATTERN).test(input.username)) {
-    throw badRequest('username must be 3-150 letters, digits or _ . @ + -', 'invalid_username');
+    throw invalid('invalid_username', 'username must be 3-150 letters, digits or _ . @ + -');
   }
   if (input.password.length < PASSWORD_MIN_LENGTH) {
-    throw badRequest(`password must be at least ${PASSWORD_MIN_LENGTH} characters`, 'weak_password');
+    throw invalid('weak_password', `password must be at least ${PASSWORD_MIN_LENGTH} characters`);
   }
   if (input.password.length > PASSWORD_MAX_LENGTH) {
-    throw badRequest(`password must be at most ${PASSWORD_MAX_LENGTH} characters`, 'invalid_password');
+    throw invalid('invalid_password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
   }
   const passwordHash = await hashPassword(input.password);
   try {
@@ -51,12 +51,12 @@ export async function createUser(db: Database, input: NewUser): Promise<PublicUs
       isAdmin: input.isAdmin ?? false,
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('A user with that username already exists', 'username_taken');
+    if (isUniqueViolation(err)) throw usernameTaken();
     throw err;
   }
 }
 
-const invalidRefreshToken = () => unauthorized('Refresh token is invalid, expired or revoked', 'invalid_refresh_token');
+const invalidRefreshToken = () => unauthenticated('invalid_refresh_token', 'Refresh token is invalid, expired or revoked');
 
 export class AuthService {
   constructor(
@@ -89,7 +89,7 @@ export class AuthService {
     const valid = await verifyPassword(user?.password_hash, password);
     if (!user || !valid) {
       await this.throttle.recordFailure(username, address);
-      throw unauthorized('Invalid username or password', 'invalid_credentials');
+      throw unauthenticated('invalid_credentials', 'Invalid username or password');
     }
     await this.throttle.recordSuccess(username, address);
     return this.#issue(this.db, user, randomUUID());
@@ -118,7 +118,7 @@ export class AuthService {
       return user ? this.#issue(trx, user, consumed.family_id) : ('invalid' as const);
     });
     if (outcome === 'reused') {
-      throw unauthorized('Refresh token was already used; its session has been revoked', 'refresh_token_reused');
+      throw unauthenticated('refresh_token_reused', 'Refresh token was already used; its session has been revoked');
     }
     if (outcome === 'invalid') throw invalidRefreshToken();
     return outcome;
@@ -126,7 +126,7 @@ export class AuthService {
 
   async logout(userId: number, token: string) {
     const known = await q.findRefreshToken(this.db, hashRefreshToken(token));
-    if (!known || known.user_id !== userId) throw badRequest('Refresh token is not valid', 'invalid_refresh_token');
+    if (!known || known.user_id !== userId) throw invalid('invalid_refresh_token', 'Refresh token is not valid');
     await this.db.transaction().execute(async (trx) => {
       await q.lockFamily(trx, known.family_id);
       await q.revokeFamily(trx, known.family_id);
@@ -135,7 +135,7 @@ export class AuthService {
 
   async profile(userId: number) {
     const user = await q.findUserById(this.db, userId);
-    if (!user) throw unauthorized('User no longer exists', 'invalid_token');
+    if (!user) throw unauthenticated('invalid_token', 'User no longer exists');
     return userView(user);
   }
 }

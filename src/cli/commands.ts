@@ -12,7 +12,7 @@ import { seedDemoOffers } from '../bootstrap.js';
 import type { Config } from '../config.js';
 import { embeddedDir, openDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { badRequest } from '../http/errors.js';
+import { invalid } from '../domain/errors.js';
 import { MoneyInput } from '../http/schemas.js';
 import { describeValidation, validatorCompiler } from '../http/validation.js';
 import { createRuntime, type Runtime } from '../runtime.js';
@@ -45,7 +45,7 @@ function validate(schema: TSchema, value: Record<string, unknown>): void {
   const check = validatorCompiler({ schema, httpPart: 'body', method: 'POST', url: '/' });
   if (check(value) === true) return;
   const { message, details } = describeValidation((check.errors ?? []) as never, 'body');
-  throw badRequest(message, 'validation_error', details);
+  throw invalid('validation_error', message, details);
 }
 
 function count(name: string, raw: string | undefined): number {

@@ -1,7 +1,18 @@
 // One error shape for the whole API: {error, code, details?}. Bad input is a 4xx, never a 500.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { HttpError } from './errors.js';
+import { DomainError, type ErrorKind } from '../domain/errors.js';
 import { describeValidation } from './validation.js';
+
+/** The one place a domain error becomes an HTTP status. */
+const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  unavailable: 503,
+};
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'Request body is too large' },
@@ -27,10 +38,11 @@ const STATUS_CODES: Record<number, string> = {
 };
 
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
-    if (err instanceof HttpError) {
-      if (err.headers) reply.headers(err.headers);
-      return reply.code(err.statusCode).send({ error: err.message, code: err.code, details: err.details });
+  app.setErrorHandler((err: FastifyError | DomainError, request, reply) => {
+    if (err instanceof DomainError) {
+      if (err.kind === 'unauthenticated') reply.header('www-authenticate', 'Bearer');
+      if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
+      return reply.code(STATUS_OF_KIND[err.kind]).send({ error: err.message, code: err.code, details: err.details });
     }
     if (err.validation) {
       const { message, details } = describeValidation(err.validation as never, err.validationContext ?? 'body');

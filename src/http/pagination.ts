@@ -1,6 +1,6 @@
 // Keyset pagination: pages are found through an index on a monotonic key, so page 10,000 costs
 // what page 1 costs. Cursors are opaque to clients.
-import { badRequest } from './errors.js';
+import { invalid } from '../domain/errors.js';
 
 type Direction = 'next' | 'previous';
 export type SortOrder = 'asc' | 'desc';
@@ -27,7 +27,7 @@ const INT4_MAX = 2_147_483_647;
 
 function decode(cursor: string, maxKey: number): { key: number; direction: Direction } {
   const match = /^([np]):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match || Number(match[2]) > maxKey) throw badRequest('cursor is not valid', 'invalid_cursor');
+  if (!match || Number(match[2]) > maxKey) throw invalid('invalid_cursor', 'cursor is not valid');
   return { direction: match[1] === 'n' ? 'next' : 'previous', key: Number(match[2]) };
 }
 

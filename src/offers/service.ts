@@ -2,7 +2,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Static } from 'typebox';
 import type { Database } from '../db/connect.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
 import * as q from './queries.js';
 import type { NewOffer, OfferPatch } from './schemas.js';
@@ -55,7 +55,7 @@ export function offerPage(db: Database, page: PageQuery, activeOnly: boolean): P
 
 export async function getOffer(db: Database, id: number, activeOnly: boolean): Promise<OfferRow> {
   const offer = await q.findOffer(db, id, { activeOnly });
-  if (!offer) throw notFound('Offer not found');
+  if (!offer) throw notFound('Offer');
   return offer;
 }
 
@@ -68,6 +68,6 @@ export async function createOffer(db: Database, offer: Static<typeof NewOffer>) 
 export async function changeOffer(db: Database, id: number, patch: Static<typeof OfferPatch>) {
   const offer = await q.updateOffer(db, id, patch);
   catalogues.get(db)?.clear();
-  if (!offer) throw notFound('Offer not found');
+  if (!offer) throw notFound('Offer');
   return offer;
 }
