@@ -16,8 +16,9 @@ Commands:
   create-user USERNAME [--email E] [--admin] [--password P]
       Create a user. The password comes from --password, else the OFFERS_PASSWORD
       environment variable, else a prompt when run in a terminal.
-  credit USERNAME AMOUNT REASON
-      Add AMOUNT (a decimal string such as 50.00) to the user's balance.
+  credit USERNAME AMOUNT REASON [--idempotency-key K]
+      Add AMOUNT (a decimal string such as 50.00) to the user's balance. Run again with
+      the same K (after a timeout, say), it credits once and prints the first result.
   seed
       Add the demo offers when the catalogue is empty.
   seed [--users N] [--balance B] [--password P] [--offers N] [--history-user U --history N] [--batch N]

@@ -1,5 +1,5 @@
 // The baseline for activation submit: the charge transaction the API runs (see
-// src/activation/service.ts and src/account/ledger.ts), issued directly, without HTTP, auth or
+// src/activation/service.ts and src/ledger/ledger.ts), issued directly, without HTTP, auth or
 // queue: through a pg pool of the service's size, or through PGlite in this process.
 import { randomUUID } from 'node:crypto';
 import type { PGlite, Transaction } from '@electric-sql/pglite';

@@ -1,9 +1,10 @@
 // Balances, active offers, history and credits.
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/connect.js';
-import { invalid, notFound } from '../domain/errors.js';
+import { idempotencyKeyReused, invalid, notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
-import { moveBalance } from './ledger.js';
+import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
+import * as ledger from '../ledger/ledger.js';
 import * as q from './queries.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -114,30 +115,36 @@ export async function userTransaction(db: Database, userId: number, id: string) 
 
 const NUMERIC_OUT_OF_RANGE = '22003';
 
-export async function creditAccount(db: Database, userId: number, amount: string, reason: string) {
+export interface CreditRequest {
+  userId: number;
+  amount: string;
+  reason: string;
+  /** Whose key it is (the admin, or the account for the CLI) and the key itself. */
+  idempotency?: { scopeUserId: number; key: string } | undefined;
+}
+
+/** Tops a balance up. A replayed Idempotency-Key answers the first credit's result and credits nothing. */
+export async function creditAccount(db: Database, request: CreditRequest): Promise<{ body: { transaction_id: string; balance: string }; replayed: boolean }> {
+  const { userId, amount, reason, idempotency } = request;
   if (!/^\d+(\.\d{1,2})?$/.test(amount) || Number(amount) <= 0) {
     throw invalid('invalid_amount', 'amount must be a positive decimal string with at most 2 decimals, like "50.00"');
   }
   const transactionId = randomUUID();
   try {
     return await db.transaction().execute(async (trx) => {
-      const user = await trx.selectFrom('accounts').select('user_id').where('user_id', '=', userId).executeTakeFirst();
-      if (!user) throw notFound('User');
-      await trx
-        .insertInto('transactions')
-        .values({
-          id: transactionId,
-          user_id: userId,
-          type: 'CREDIT',
-          status: 'SUCCESS',
-          amount,
-          description: reason,
-          completed_at: new Date(),
-        })
-        .execute();
-      const newBalance = await moveBalance(trx, { userId, transactionId, amount });
-      if (newBalance === undefined) throw notFound('User');
-      return { transaction_id: transactionId, balance: newBalance };
+      if (idempotency) {
+        const hash = requestHash({ op: 'credit', user_id: userId, amount, reason });
+        const earlier = await claimIdempotencyKey(trx, { userId: idempotency.scopeUserId, key: idempotency.key, requestHash: hash, transactionId });
+        if (earlier) {
+          if (earlier.request_hash !== hash) throw idempotencyKeyReused();
+          const balance = await ledger.balanceAfter(trx, earlier.transaction_id);
+          if (balance === undefined) throw idempotencyKeyReused(); // the key belongs to another kind of request
+          return { body: { transaction_id: earlier.transaction_id, balance }, replayed: true };
+        }
+      }
+      const credited = await ledger.credit(trx, { id: transactionId, userId, amount, description: reason });
+      if (!credited) throw notFound('User');
+      return { body: credited, replayed: false };
     });
   } catch (err) {
     if ((err as { code?: string }).code === NUMERIC_OUT_OF_RANGE) {

@@ -1,8 +1,7 @@
 // SQL for the activation pipeline. Every state change is a compare-and-set on `status`, so a job
 // delivered twice, a crashed worker or a retried request can never charge, refund or activate twice.
-import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import { moveBalance } from '../account/ledger.js';
+import * as ledger from '../ledger/ledger.js';
 import type { Database } from '../db/connect.js';
 import type { DB } from '../db/types.js';
 
@@ -31,26 +30,6 @@ export function findStatus(db: Database, id: string, userId: number) {
 }
 
 export type StatusRow = NonNullable<Awaited<ReturnType<typeof findStatus>>>;
-
-/** Claims the key for this request, or returns the row already holding it (waiting for its writer to commit). */
-export async function claimIdempotencyKey(
-  trx: Transaction<DB>,
-  key: { userId: number; key: string; requestHash: string; transactionId: string },
-) {
-  const inserted = await trx
-    .insertInto('idempotency_keys')
-    .values({ user_id: key.userId, key: key.key, request_hash: key.requestHash, transaction_id: key.transactionId })
-    .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
-  if (inserted) return undefined;
-  return trx
-    .selectFrom('idempotency_keys')
-    .select(['request_hash', 'transaction_id'])
-    .where('user_id', '=', key.userId)
-    .where('key', '=', key.key)
-    .executeTakeFirstOrThrow();
-}
 
 /**
  * A PENDING activation of an active offer at its current price and duration, or undefined when the
@@ -155,23 +134,7 @@ export function markFailedAndRefund(db: Database, id: string, error: { code: str
       .returning(statusColumns)
       .executeTakeFirst();
     if (!failed) return undefined;
-    const refundId = randomUUID();
-    await trx
-      .insertInto('transactions')
-      .values({
-        id: refundId,
-        user_id: failed.user_id,
-        type: 'REFUND',
-        status: 'SUCCESS',
-        amount: failed.amount,
-        offer_id: failed.offer_id,
-        related_id: failed.id,
-        description: `Refund of failed activation: ${error.message}`.slice(0, 500),
-        completed_at: sql`now()`,
-      })
-      .execute();
-    const balance = await moveBalance(trx, { userId: failed.user_id, transactionId: refundId, amount: failed.amount });
-    if (balance === undefined) throw new Error(`refund of ${id} found no account`);
+    await ledger.refund(trx, failed, error.message);
     return failed;
   });
 }

@@ -1,17 +1,13 @@
 import { Type } from 'typebox';
 import { ActiveOffer, TransactionStatusEnum } from '../account/schemas.js';
-import { Money, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../http/schemas.js';
+import { IdempotencyHeaders, Money, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../http/schemas.js';
 
 export const ActivationBody = Type.Object(
   { offer_id: Type.Integer({ minimum: 1, maximum: 2147483647, errorMessage: 'must be a positive integer' }) },
   { additionalProperties: false },
 );
 
-export const ActivationHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', errorMessage: 'must be 1-255 visible ASCII characters' }),
-  ),
-});
+export const ActivationHeaders = IdempotencyHeaders;
 
 export const ActivationAccepted = Type.Object({
   transaction_id: Type.String({ format: 'uuid' }),

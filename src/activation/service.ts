@@ -1,12 +1,13 @@
 // Taking an activation request: check and charge in one database transaction, answer at once,
 // and only after commit hand the work to the queue.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isUuid } from '../account/service.js';
-import { negate, moveBalance } from '../account/ledger.js';
 import { FINAL_STATUSES, type StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
 import { idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
+import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
+import * as ledger from '../ledger/ledger.js';
 import type { JobQueue } from '../queue/types.js';
 import * as q from './queries.js';
 import { statusView, toCached } from './status.js';
@@ -29,15 +30,15 @@ export class ActivationService {
 
   async request(userId: number, offerId: number, idempotencyKey?: string): Promise<{ body: ActivationAccepted; replayed: boolean }> {
     const transactionId = randomUUID();
-    const requestHash = createHash('sha256').update(JSON.stringify({ offer_id: offerId })).digest('hex');
+    const hash = requestHash({ offer_id: offerId });
 
     const outcome = await this.db
       .transaction()
       .execute(async (trx) => {
         if (idempotencyKey !== undefined) {
-          const earlier = await q.claimIdempotencyKey(trx, { userId, key: idempotencyKey, requestHash, transactionId });
+          const earlier = await claimIdempotencyKey(trx, { userId, key: idempotencyKey, requestHash: hash, transactionId });
           if (earlier) {
-            if (earlier.request_hash !== requestHash) {
+            if (earlier.request_hash !== hash) {
               throw idempotencyKeyReused();
             }
             return { replayedId: earlier.transaction_id, row: undefined };
@@ -45,7 +46,7 @@ export class ActivationService {
         }
         const row = await q.insertPendingActivation(trx, { id: transactionId, userId, offerId });
         if (!row) throw notFound('Offer');
-        const balance = await moveBalance(trx, { userId, transactionId, amount: negate(row.amount) });
+        const balance = await ledger.charge(trx, row);
         if (balance === undefined) throw insufficientBalance();
         return { replayedId: undefined, row };
       });

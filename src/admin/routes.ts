@@ -6,7 +6,7 @@ import { requireAdmin } from '../auth/guard.js';
 import { createUser, userView } from '../auth/service.js';
 import { notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
-import { errors, IdParams, Page } from '../http/schemas.js';
+import { errors, IdempotencyHeaders, IdParams, Page } from '../http/schemas.js';
 import { NewOffer, Offer, OfferListQuery, OfferPatch } from '../offers/schemas.js';
 import { changeOffer, createOffer, getOffer, offerPage } from '../offers/service.js';
 import * as q from './queries.js';
@@ -47,10 +47,23 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/users/:id/credit/', {
-    schema: { ...schemaDefaults, params: IdParams, body: CreditBody, response: { 201: CreditResult, ...guarded, ...errors(400, 404) } },
+    schema: {
+      ...schemaDefaults,
+      params: IdParams,
+      headers: IdempotencyHeaders,
+      body: CreditBody,
+      response: { 201: CreditResult, ...guarded, ...errors(400, 404, 409) },
+    },
   }, async (request, reply) => {
-    const result = await creditAccount(app.db, request.params.id, request.body.amount, request.body.reason);
-    return reply.code(201).send(result);
+    const key = request.headers['idempotency-key'];
+    const { body, replayed } = await creditAccount(app.db, {
+      userId: request.params.id,
+      amount: request.body.amount,
+      reason: request.body.reason,
+      idempotency: key === undefined ? undefined : { scopeUserId: request.user.userId, key },
+    });
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(201).send(body);
   });
 
   app.get('/offers/', {

@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import { embeddedDir, openDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { invalid } from '../domain/errors.js';
-import { MoneyInput } from '../http/schemas.js';
+import { IdempotencyHeaders, MoneyInput } from '../http/schemas.js';
 import { describeValidation, validatorCompiler } from '../http/validation.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { BENCH_BALANCE, BENCH_PASSWORD, benchUsername, DEFAULT_BATCH } from './bench-data.js';
@@ -102,17 +102,22 @@ async function createUserCommand(config: Config, args: string[], env: Env): Prom
 }
 
 async function credit(config: Config, args: string[]): Promise<void> {
-  const { positionals } = parse(args, {});
+  const { values, positionals } = parse(args, { 'idempotency-key': { type: 'string' } });
   expectPositionals('credit', positionals, ['USERNAME', 'AMOUNT', 'REASON'], true);
   const [username, amount, ...words] = positionals as [string, string, ...string[]];
   const reason = words.join(' ');
+  const key = values['idempotency-key'];
   validate(CreditBody, { amount, reason });
-  const result = await withRuntime(config, async (runtime) => {
+  if (key !== undefined) validate(IdempotencyHeaders, { 'idempotency-key': key });
+  const { body, replayed } = await withRuntime(config, async (runtime) => {
     const user = await findUserByUsername(runtime.db, username);
     if (!user) throw new CommandError(`User not found: ${username}`);
-    return creditAccount(runtime.db, user.id, amount, reason);
+    // The operator is no user of the service: their keys are kept with the account credited, apart from its own.
+    const idempotency = key === undefined ? undefined : { scopeUserId: user.id, key: `cli-credit:${key}` };
+    return creditAccount(runtime.db, { userId: user.id, amount, reason, idempotency });
   });
-  out(`Credited ${amount} ${config.currency} to ${username}: transaction ${result.transaction_id}, new balance ${result.balance} ${config.currency}`);
+  const what = replayed ? 'Already credited (same idempotency key)' : 'Credited';
+  out(`${what} ${amount} ${config.currency} to ${username}: transaction ${body.transaction_id}, new balance ${body.balance} ${config.currency}`);
 }
 
 /** Prints a line at each tenth of the way, for runs that take a while. */

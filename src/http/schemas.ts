@@ -51,3 +51,10 @@ export const Page = <T extends TSchema>(item: T) =>
 
 /** Standard error responses to declare on routes, so they appear in the OpenAPI document. */
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorBody]));
+
+/** The optional Idempotency-Key of every request that moves money. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', errorMessage: 'must be 1-255 visible ASCII characters' }),
+  ),
+});

@@ -159,6 +159,53 @@ export function userAndCreditTests(app: () => TestApp) {
         expectError(await credit(2147483647, { amount: '5.00', reason: 'test' }), 404, 'not_found');
         expectError(await credit('abc', { amount: '5.00', reason: 'test' }), 400);
       });
+
+      describe('with an Idempotency-Key', () => {
+        const creditWithKey = (id: number, key: string, payload: object) =>
+          t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${id}/credit/`, headers: { ...admin, 'idempotency-key': key }, payload });
+        const balanceOf = async (id: number) => (await getUser(id)).json().balance as string;
+
+        it('credits once when the same request is sent again, answering the first result each time', async () => {
+          const user = await newUser(t.app);
+          const key = uniqueName('credit-key');
+          const first = await creditWithKey(user.id, key, { amount: '25.00', reason: 'timed out on the client' });
+          expect(first.statusCode, first.body).toBe(201);
+          expect(first.headers['idempotent-replayed']).toBeUndefined();
+          await credit(user.id, { amount: '1.00', reason: 'a later credit' });
+          const again = await creditWithKey(user.id, key, { amount: '25.00', reason: 'timed out on the client' });
+          expect(again.statusCode).toBe(201);
+          expect(again.headers['idempotent-replayed']).toBe('true');
+          expect(again.json()).toEqual(first.json());
+          expect(await balanceOf(user.id)).toBe('26.00');
+        });
+
+        it('credits once under concurrent replays of one key', async () => {
+          const user = await newUser(t.app);
+          const key = uniqueName('credit-key');
+          const answers = await Promise.all(Array.from({ length: 12 }, () => creditWithKey(user.id, key, { amount: '3.00', reason: 'burst' })));
+          expect(answers.map((a) => a.statusCode)).toEqual(Array(12).fill(201));
+          expect(new Set(answers.map((a) => a.json().transaction_id)).size).toBe(1);
+          expect(answers.filter((a) => a.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);
+          expect(await balanceOf(user.id)).toBe('3.00');
+        });
+
+        it('answers 409 idempotency_key_reused for the same key with another amount, reason or user, and credits nothing more', async () => {
+          const [user, other] = [await newUser(t.app), await newUser(t.app)];
+          const key = uniqueName('credit-key');
+          expect((await creditWithKey(user.id, key, { amount: '10.00', reason: 'first' })).statusCode).toBe(201);
+          expectError(await creditWithKey(user.id, key, { amount: '11.00', reason: 'first' }), 409, 'idempotency_key_reused');
+          expectError(await creditWithKey(user.id, key, { amount: '10.00', reason: 'second' }), 409, 'idempotency_key_reused');
+          expectError(await creditWithKey(other.id, key, { amount: '10.00', reason: 'first' }), 409, 'idempotency_key_reused');
+          expect(await balanceOf(user.id)).toBe('10.00');
+          expect(await balanceOf(other.id)).toBe('0.00');
+        });
+
+        it('refuses a key of invisible or too many characters with a 400', async () => {
+          const user = await newUser(t.app);
+          expectError(await creditWithKey(user.id, 'x'.repeat(256), { amount: '1.00', reason: 'x' }), 400, 'validation_error');
+          expect(await balanceOf(user.id)).toBe('0.00');
+        });
+      });
     });
   });
 }

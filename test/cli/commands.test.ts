@@ -106,6 +106,25 @@ describe.each(backends)('CLI commands on %s', (backend) => {
     });
   }, CLI_TIMEOUT);
 
+  it('credits once when run again with the same --idempotency-key, and refuses the key for another amount', async () => {
+    const username = uniqueName('cli_idem');
+    expect((await runCli(['create-user', username, '--password', 'credit password'], b.env)).code).toBe(0);
+    const first = await runCli(['credit', username, '40.00', 'retry', 'safe', '--idempotency-key', 'batch-7'], b.env);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const again = await runCli(['credit', username, '40.00', 'retry', 'safe', '--idempotency-key', 'batch-7'], b.env);
+    expect(again.code).toBe(0);
+    const id = /transaction ([0-9a-f-]{36})/.exec(first.stdout)?.[1];
+    expect(again.stdout).toBe(`Already credited (same idempotency key) 40.00 EUR to ${username}: transaction ${id}, new balance 40.00 EUR\n`);
+    const other = await runCli(['credit', username, '41.00', 'retry', 'safe', '--idempotency-key', 'batch-7'], b.env);
+    expect(other).toMatchObject({ code: 1, stdout: '', stderr: 'This Idempotency-Key was already used with a different request\n' });
+
+    await b.withApp(async (app) => {
+      const { access } = await login(app, username, 'credit password');
+      const balance = await app.inject({ method: 'GET', url: '/api/v1/account/balance/', headers: bearer(access) });
+      expect(balance.json()).toEqual({ balance: '40.00', currency: 'EUR' });
+    });
+  }, CLI_TIMEOUT);
+
   it('rejects malformed and negative amounts with the API messages, and fails for an unknown user', async () => {
     const amounts = ['5.001', '-3'];
     const cli: CliResult[] = [];
