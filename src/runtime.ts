@@ -13,6 +13,7 @@ import { connectRedis } from './cache/redis.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache, TieredStatusCache } from './cache/status-cache.js';
 import type { Config } from './config.js';
 import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './db/connect.js';
+import { isDatabaseUnavailable, isRedisUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
@@ -63,7 +64,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     databaseUrl: config.databaseUrl,
     pgliteDir: options.pgliteDir ?? embeddedDir(config.dataDir),
     poolSize: config.databasePoolSize,
-    onIdleConnectionError: (err) => log.warn({ err: err.message }, 'idle database connection lost; the pool will open a new one'),
+    onConnectionLost: (err) => log.warn({ err: err.message }, 'database connection lost; the pool will open a new one'),
   });
   const { db, kind } = database;
   const applied = await migrateToLatest(db);
@@ -81,7 +82,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl);
 
   const onJobError = (err: unknown, job: { transactionId: string } | undefined) =>
-    log.error({ err, transaction_id: job?.transactionId }, 'activation job failed; it will be retried');
+    isDatabaseUnavailable(err) || isRedisUnavailable(err)
+      ? log.warn({ err: (err as Error).message, transaction_id: job?.transactionId }, 'activation job failed: database or redis unavailable; it will be retried')
+      : log.error({ err, transaction_id: job?.transactionId }, 'activation job failed; it will be retried');
   const queue: JobQueue = config.redisUrl
     ? new BullQueue(config.redisUrl, config.redisKeyPrefix, onJobError)
     : new MemoryQueue(onJobError);

@@ -4,3 +4,37 @@ const code = (err: unknown): string | undefined =>
 
 export const isUniqueViolation = (err: unknown) => code(err) === '23505';
 export const isCheckViolation = (err: unknown) => code(err) === '23514';
+
+/** admin_shutdown (pg_terminate_backend, a fast shutdown), crash_shutdown, cannot_connect_now, too_many_connections. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+// pg reports a lost or unobtainable connection with these messages and no code.
+const PG_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+];
+// ioredis, when Redis cannot be reached and a command fails fast instead of waiting.
+const REDIS_CONNECTION_MESSAGES = ['Connection is closed', "Stream isn't writeable", 'Command timed out', 'Reached the max retries per request limit'];
+
+function someCause(err: unknown, test: (e: Error & { code?: unknown }) => boolean, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 3) return false;
+  if (test(err)) return true;
+  const nested = [err.cause, ...(err instanceof AggregateError ? err.errors : [])];
+  return nested.some((e) => someCause(e, test, depth + 1));
+}
+
+/**
+ * The database could not be reached or dropped the connection (restart, failover, pg_terminate_backend,
+ * a network cut, an exhausted pool): nothing is wrong with the request, and it may work again soon.
+ */
+export const isDatabaseUnavailable = (err: unknown): boolean =>
+  someCause(err, (e) => {
+    const c = code(e);
+    if (c !== undefined && (UNAVAILABLE_SQLSTATES.has(c) || c.startsWith('08') || NETWORK_CODES.has(c))) return true;
+    return PG_CONNECTION_MESSAGES.some((m) => e.message.startsWith(m));
+  });
+
+/** Redis could not be reached in time. */
+export const isRedisUnavailable = (err: unknown): boolean =>
+  someCause(err, (e) => NETWORK_CODES.has(code(e) ?? '') || REDIS_CONNECTION_MESSAGES.some((m) => e.message.startsWith(m)));

@@ -3,6 +3,7 @@
 // work for the small queries this service runs (see the closing note of the benchmarks issue).
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
+import { isDatabaseUnavailable } from './errors.js';
 
 /** Distinct SQL texts that get a name; past this, queries go unnamed, so memory stays bounded. */
 const MAX_NAMED_STATEMENTS = 2000;
@@ -21,6 +22,9 @@ class StatementNames {
 }
 
 class PreparingClient implements PostgresPoolClient {
+  /** The connection failed under a query: the client goes back to the pool only to be destroyed. */
+  #broken = false;
+
   constructor(
     private readonly client: pg.PoolClient,
     private readonly names: StatementNames,
@@ -33,11 +37,17 @@ class PreparingClient implements PostgresPoolClient {
     const values = parameters ? [...parameters] : [];
     // Statements without parameters (BEGIN, COMMIT, migrations' DDL) stay on the simple protocol.
     const name = values.length > 0 ? this.names.nameOf(sqlOrCursor) : undefined;
-    return this.client.query(name === undefined ? { text: sqlOrCursor, values } : { name, text: sqlOrCursor, values });
+    const result = this.client.query(name === undefined ? { text: sqlOrCursor, values } : { name, text: sqlOrCursor, values });
+    return result.catch((err: unknown) => {
+      if (isDatabaseUnavailable(err)) this.#broken = true;
+      throw err;
+    });
   }
 
   release(destroy?: boolean): void {
-    this.client.release(destroy);
+    // PostgreSQL's FATAL message reaches the query before the socket closes; without this the
+    // client would look healthy for that moment and the next request could be handed a dead one.
+    this.client.release(destroy || this.#broken);
   }
 }
 
