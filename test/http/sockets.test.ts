@@ -3,6 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { type TestApp } from '../helpers/backends.js';
 import { appWithEnv, sharedApp } from '../helpers/checks.js';
 
@@ -103,6 +104,10 @@ describe('the HTTP edge on a socket', () => {
     // 500 ms of headers timeout, checked every 500 ms.
     expect(afterMs).toBeLessThan(2500);
     expectApiError(parse(received), 408, 'request_timeout');
+  });
+
+  it('refuses at start-up a headers timeout longer than the request timeout, which Node would not run', () => {
+    expect(() => loadConfig({ ...t.env, HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '2000' })).toThrow(ConfigError);
   });
 
   it('refuses connections beyond MAX_CONNECTIONS and serves those within it', async () => {
