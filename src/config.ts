@@ -1,6 +1,7 @@
 // Environment → typed configuration. The only module that reads process.env.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -27,7 +28,8 @@ export interface Config {
   currency: string;
   logLevel: LogLevel;
   corsOrigin: string;
-  trustProxy: boolean;
+  /** false, true (every hop: warned about at start-up), a hop count, or the proxies' addresses/CIDRs. */
+  trustProxy: TrustProxy;
   authRateLimitPerMinute: number;
   loginMaxFailures: number;
   loginLockoutSeconds: number;
@@ -43,6 +45,24 @@ export interface Config {
   reconcileIntervalMs: number;
   statusCacheTtlSeconds: number;
   shutdownTimeoutMs: number;
+  http: HttpLimits;
+}
+
+export type TrustProxy = boolean | number | string[];
+
+/** Server timeouts and load shedding: what keeps slow or too many clients from taking the process down. */
+export interface HttpLimits {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  connectionTimeoutMs: number;
+  maxConnections: number;
+  /** Mean event-loop delay over a second above which requests are shed with a 503; 0 = off. */
+  maxEventLoopDelayMs: number;
+  /** Share of V8's heap limit in use above which requests are shed with a 503; 0 = off. */
+  maxHeapUsedRatio: number;
+  /** Password hashes waiting for a free slot beyond which a login or registration gets a 503. */
+  passwordHashQueueMax: number;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +99,45 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function isIpOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = read(env, 'TRUST_PROXY');
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 100);
+  if (/^[a-z]+$/i.test(raw)) return bool(env, 'TRUST_PROXY', false);
+  const list = raw.split(',').map((entry) => entry.trim());
+  const wrong = list.find((entry) => !isIpOrCidr(entry));
+  if (wrong !== undefined) {
+    throw new ConfigError(`TRUST_PROXY must be false, a hop count or a comma-separated list of IP addresses or CIDRs, got "${wrong}"`);
+  }
+  return list;
+}
+
+function httpLimits(env: Env): HttpLimits {
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000);
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100);
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return {
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1),
+    connectionTimeoutMs: int(env, 'HTTP_CONNECTION_TIMEOUT_MS', 60_000, 1000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1),
+    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0),
+    maxHeapUsedRatio: fraction(env, 'MAX_HEAP_USED_RATIO', 0.9),
+    passwordHashQueueMax: int(env, 'PASSWORD_HASH_QUEUE_MAX', 32, 0),
+  };
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -162,7 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     corsOrigin: read(env, 'CORS_ORIGIN') ?? '*',
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     authRateLimitPerMinute: int(env, 'AUTH_RATE_LIMIT_PER_MINUTE', 60, 1),
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1),
     loginLockoutSeconds: int(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1),
@@ -178,5 +237,6 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 10),
     statusCacheTtlSeconds: int(env, 'STATUS_CACHE_TTL_SECONDS', 3600, 1),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100),
+    http: httpLimits(env),
   };
 }
