@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
 import type { ActivationJob, JobQueue } from '../queue/types.js';
+import type { ActivationView } from './domain.js';
 import type { Partner } from './partner.js';
 import * as q from './queries.js';
-import { toCached } from './status.js';
+import { toView } from './status.js';
 
 export interface WorkerSettings {
   maxAttempts: number;
@@ -26,7 +27,7 @@ export class ActivationWorker {
     private readonly db: Database,
     private readonly partner: Partner,
     private readonly queue: JobQueue,
-    private readonly cache: StatusCache,
+    private readonly cache: StatusCache<ActivationView>,
     private readonly settings: WorkerSettings,
     private readonly log: Logger,
   ) {}
@@ -35,7 +36,7 @@ export class ActivationWorker {
     const claimed = await q.claimForProcessing(this.db, job.transactionId, this.settings.leaseMs);
     if (!claimed) return; // finished already, or another worker holds it
     const log = this.log.child({ transaction_id: claimed.id, attempt: claimed.attempts });
-    await this.#store(toCached(claimed));
+    await this.#store(toView(claimed));
 
     const result = await this.partner.activate({
       transaction_id: claimed.id,
@@ -49,7 +50,7 @@ export class ActivationWorker {
       const done = await q.markSucceeded(this.db, claimed, result.reference);
       if (done) {
         log.info({ reference: result.reference }, 'activation succeeded');
-        await this.#store(toCached(done));
+        await this.#store(toView(done));
       }
       return;
     }
@@ -76,16 +77,16 @@ export class ActivationWorker {
     const failed = await q.markFailedAndRefund(this.db, claimed.id, error);
     if (failed) {
       log.warn({ code: error.code, reason: error.message }, 'activation failed; refunded');
-      await this.#store(toCached(failed));
+      await this.#store(toView(failed));
     }
   }
 
   async #cache(id: string, userId: number) {
     const row = await q.findStatus(this.db, id, userId);
-    if (row) await this.#store(toCached(row));
+    if (row) await this.#store(toView(row));
   }
 
-  async #store(status: ReturnType<typeof toCached>) {
-    await this.cache.set(status).catch((err: unknown) => this.log.warn({ err }, 'could not cache activation status'));
+  async #store(status: ActivationView) {
+    await this.cache.set(status.transaction_id, status).catch((err: unknown) => this.log.warn({ err }, 'could not cache activation status'));
   }
 }

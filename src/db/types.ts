@@ -1,12 +1,14 @@
 // Table types for Kysely. Money columns are NUMERIC and travel as decimal strings.
 import type { ColumnType, Generated } from 'kysely';
+import type { ActivationStatus } from '../activation/domain.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** NUMERIC read as a string ("20.00"); written as a string too, never a JS float. */
 type Money = string;
 
 export type TransactionType = 'ACTIVATION' | 'REFUND' | 'CREDIT';
-export type TransactionStatus = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
+/** The activation's statuses; CREDIT and REFUND rows use SUCCESS. */
+export type TransactionStatus = ActivationStatus;
 
 export interface UsersTable {
   id: Generated<number>;
