@@ -95,6 +95,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,
     retryBaseMs: config.activationRetryBaseMs,
+    retryMaxMs: config.activationRetryMaxMs,
+    deadlineMs: config.activationDeadlineMs,
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
   }, log);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);

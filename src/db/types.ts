@@ -54,6 +54,10 @@ export interface TransactionsTable {
   attempts: Generated<number>;
   lease_until: Date | null;
   next_run_at: Date | null;
+  /** A request may have reached the partner: only a definite answer or the deadline settles it. */
+  maybe_delivered: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Refunded at the deadline without a definite answer: a person checks it with the partner. */
+  needs_review: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
   completed_at: Date | null;
