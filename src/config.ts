@@ -40,6 +40,8 @@ export interface Config {
   partnerSimFailureRate: number;
   activationRetryBaseMs: number;
   activationMaxAttempts: number;
+  activationRetryMaxMs: number;
+  activationDeadlineMs: number;
   workerConcurrency: number;
   reconcileAfterMs: number;
   reconcileIntervalMs: number;
@@ -64,6 +66,9 @@ export interface HttpLimits {
   /** Password hashes waiting for a free slot beyond which a login or registration gets a 503. */
   passwordHashQueueMax: number;
 }
+
+const INT4_MAX = 2_147_483_647;
+const TIMER_MAX_MS = 2_147_483_647;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -231,7 +236,11 @@ export function loadConfig(env: Env = process.env): Config {
     partnerSimLatencyMs: int(env, 'PARTNER_SIM_LATENCY_MS', 300, 0),
     partnerSimFailureRate: fraction(env, 'PARTNER_SIM_FAILURE_RATE', 0),
     activationRetryBaseMs: int(env, 'ACTIVATION_RETRY_BASE_MS', 1000, 1),
-    activationMaxAttempts: int(env, 'ACTIVATION_MAX_ATTEMPTS', 5, 1, 100),
+    // Counted in an integer column.
+    activationMaxAttempts: int(env, 'ACTIVATION_MAX_ATTEMPTS', 5, 1, INT4_MAX),
+    // A retry waits in a setTimeout (embedded queue), which fires at once for anything longer.
+    activationRetryMaxMs: int(env, 'ACTIVATION_RETRY_MAX_MS', 300_000, 1, TIMER_MAX_MS),
+    activationDeadlineMs: int(env, 'ACTIVATION_DEADLINE_MS', 86_400_000, 1, 365 * 86_400_000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
     reconcileAfterMs: int(env, 'RECONCILE_AFTER_MS', 30_000, 1),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 10),

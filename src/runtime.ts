@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { HttpPartner, type Partner, SimulatedPartner } from './activation/partner.js';
 import { Reconciler } from './activation/reconciler.js';
+import { type ActivationView, isFinal } from './activation/domain.js';
 import { ActivationService } from './activation/service.js';
 import { ActivationWorker } from './activation/worker.js';
 import { LoginThrottle } from './auth/login-throttle.js';
@@ -29,7 +30,7 @@ export interface Runtime {
   tokens: AccessTokens;
   auth: AuthService;
   queue: JobQueue;
-  statusCache: StatusCache;
+  statusCache: StatusCache<ActivationView>;
   partner: Partner;
   activation: ActivationService;
   /** Starts the activation worker and the reconciler in this process (ROLE=all or worker). */
@@ -88,15 +89,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const queue: JobQueue = config.redisUrl
     ? new BullQueue(config.redisUrl, config.redisKeyPrefix, onJobError)
     : new MemoryQueue(onJobError);
-  const statusCache: StatusCache = redis
-    ? new TieredStatusCache(new RedisStatusCache(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), config.statusCacheTtlSeconds)
-    : new MemoryStatusCache(config.statusCacheTtlSeconds);
+  const statusCache: StatusCache<ActivationView> = redis
+    ? new TieredStatusCache(new RedisStatusCache<ActivationView>(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), isFinal, config.statusCacheTtlSeconds)
+    : new MemoryStatusCache<ActivationView>(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
   const activation = new ActivationService(db, queue, statusCache, log);
   const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,
     retryBaseMs: config.activationRetryBaseMs,
+    retryMaxMs: config.activationRetryMaxMs,
+    deadlineMs: config.activationDeadlineMs,
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
   }, log);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
