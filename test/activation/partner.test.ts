@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { activate, activationStatus, getJson, newOffer, newUser, waitForFinal } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
-import { ledgerMismatches, transactionsOf } from '../helpers/ledger.js';
+import { expectMoneyBalanced, transactionsOf } from '../helpers/ledger.js';
 import { FakePartner } from '../helpers/partner.js';
+import { queueDrained } from '../helpers/queue.js';
 
 const MAX_ATTEMPTS = 4;
 
@@ -55,7 +56,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
     }
     await t.runtime.queue.enqueue({ transactionId: id });
     expect((await waitForFinal(t.app, user.access, id)).reference).toBe('ONCE');
-    await new Promise((r) => setTimeout(r, 100));
+    await queueDrained(t);
     expect(partner.callsFor(id)).toHaveLength(1);
     const rows = await transactionsOf(t.runtime.db, user.id);
     expect(rows.find((r) => r.id === id)?.attempts).toBe(1);
@@ -71,7 +72,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
     expect((await getJson<{ balance: string }>(t.app, user.access, '/api/v1/account/')).balance).toBe('40.00');
     const rows = await transactionsOf(t.runtime.db, user.id);
     expect(rows.filter((r) => r.type === 'REFUND')).toHaveLength(1);
-    expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+    await expectMoneyBalanced(t.runtime.db);
   });
 
   it('retries a flaky partner with the same idempotency key, then succeeds', async () => {
@@ -113,6 +114,6 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
     const rows = await transactionsOf(t.runtime.db, user.id);
     expect(rows.find((r) => r.id === id)?.attempts).toBe(MAX_ATTEMPTS);
     expect(rows.filter((r) => r.type === 'REFUND')).toHaveLength(1);
-    expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+    await expectMoneyBalanced(t.runtime.db);
   });
 });
