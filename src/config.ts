@@ -14,6 +14,8 @@ export interface Config {
   /** Set → PostgreSQL through a pg pool; unset → embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** A PostgreSQL query unanswered this long fails as unavailable and its connection is closed. */
+  databaseQueryTimeoutMs: number;
   /** Set → BullMQ queue, Redis status cache and Redis login counters; unset → in-process. */
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -213,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    databaseQueryTimeoutMs: int(env, 'DATABASE_QUERY_TIMEOUT_MS', 15_000, 100),
     redisUrl,
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'offers',
     role,

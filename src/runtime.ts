@@ -65,6 +65,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     databaseUrl: config.databaseUrl,
     pgliteDir: options.pgliteDir ?? embeddedDir(config.dataDir),
     poolSize: config.databasePoolSize,
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
     onConnectionLost: (err) => log.warn({ err: err.message }, 'database connection lost; the pool will open a new one'),
   });
   const { db, kind } = database;

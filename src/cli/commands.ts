@@ -68,7 +68,12 @@ async function withRuntime<T>(config: Config, run: (runtime: Runtime) => Promise
 
 async function migrate(config: Config, args: string[]): Promise<void> {
   expectPositionals('migrate', parse(args, {}).positionals, []);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: embeddedDir(config.dataDir), poolSize: 1 });
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: embeddedDir(config.dataDir),
+    poolSize: 1,
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+  });
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length === 0) out('Database is up to date.');

@@ -17,6 +17,11 @@ export interface DatabaseOptions {
   pgliteDir: string;
   poolSize?: number;
   /**
+   * The longest a query may go unanswered before its connection is closed and the query fails as
+   * unavailable (PostgreSQL only). PostgreSQL's own statement_timeout is set just under it.
+   */
+  queryTimeoutMs?: number;
+  /**
    * Told when a pooled connection dies (PostgreSQL restarted or failed over, an admin ended the
    * session, the network was cut), whether it was idle or in use. The pool drops that connection
    * and opens a new one on the next query.
@@ -25,8 +30,18 @@ export interface DatabaseOptions {
 }
 
 const INT8_OID = 20;
-/** How long a query may wait for a connection (a new one, or a busy pool's next free one) before it fails. */
+/**
+ * How long a query may wait for a connection (a new one, or a busy pool's next free one) before it
+ * fails; never longer than the query bound, so a request waits at most twice that bound in all.
+ */
 const CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
+/**
+ * PostgreSQL cancels a statement at this share of the query bound: a merely slow query then ends
+ * with 57014 on a connection that stays usable, and the client-side watchdog only fires when no
+ * answer can come at all (the network or the host is gone).
+ */
+const STATEMENT_TIMEOUT_SHARE = 0.9;
 /** Idle time before TCP keepalive probes start, so a connection cut without a FIN or RST is noticed. */
 const KEEPALIVE_DELAY_MS = 10_000;
 
@@ -43,10 +58,12 @@ export interface OpenedDatabase {
 
 export function openDatabase(options: DatabaseOptions): OpenedDatabase {
   if (options.databaseUrl) {
+    const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs),
+      statement_timeout: Math.floor(queryTimeoutMs * STATEMENT_TIMEOUT_SHARE),
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       // COUNT(*) and identity columns are int8; every one we read fits a JS number.
@@ -60,7 +77,7 @@ export function openDatabase(options: DatabaseOptions): OpenedDatabase {
     pool.on('connect', (client) => client.on('error', onConnectionLost));
     // The idle case is reported by the client's own listener above; the pool repeats it here.
     pool.on('error', () => {});
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PreparedStatementPool(pool) }) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PreparedStatementPool(pool, queryTimeoutMs) }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   const inMemory = options.pgliteDir.startsWith('memory://');

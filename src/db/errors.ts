@@ -24,16 +24,41 @@ function someCause(err: unknown, test: (e: Error & { code?: unknown }) => boolea
   return nested.some((e) => someCause(e, test, depth + 1));
 }
 
+/** A query ran past DATABASE_QUERY_TIMEOUT_MS with no answer, so its connection was closed under it. */
+export class DatabaseNotAnswering extends Error {
+  override name = 'DatabaseNotAnswering';
+
+  constructor(timeoutMs: number) {
+    super(`PostgreSQL did not answer a query within ${timeoutMs} ms; its connection was closed`);
+  }
+}
+
 /**
- * The database could not be reached or dropped the connection (restart, failover, pg_terminate_backend,
- * a network cut, an exhausted pool): nothing is wrong with the request, and it may work again soon.
+ * The connection could not be opened or broke (restart, failover, pg_terminate_backend, a network
+ * cut, an exhausted pool, a query the watchdog gave up on): a client it happened on is not reused.
  */
-export const isDatabaseUnavailable = (err: unknown): boolean =>
+export const isConnectionFailure = (err: unknown): boolean =>
   someCause(err, (e) => {
+    if (e instanceof DatabaseNotAnswering) return true;
     const c = code(e);
     if (c !== undefined && (UNAVAILABLE_SQLSTATES.has(c) || c.startsWith('08') || NETWORK_CODES.has(c))) return true;
     return PG_CONNECTION_MESSAGES.some((m) => e.message.startsWith(m));
   });
+
+/**
+ * query_canceled: PostgreSQL's statement_timeout (set just under the watchdog) or an operator's
+ * pg_cancel_backend stopped the statement. The connection stays usable. Under load this says "come
+ * back later" rather than "bug", so it is answered like an outage; a query that hits it routinely is
+ * a performance defect, visible as the 503 warnings' code 57014.
+ */
+const QUERY_CANCELED = '57014';
+
+/**
+ * The database could not be reached, dropped the connection or could not finish in time: nothing is
+ * wrong with the request, and it may work again soon.
+ */
+export const isDatabaseUnavailable = (err: unknown): boolean =>
+  isConnectionFailure(err) || someCause(err, (e) => code(e) === QUERY_CANCELED);
 
 /** Redis could not be reached in time. */
 export const isRedisUnavailable = (err: unknown): boolean =>

@@ -1,6 +1,6 @@
 // Which failures mean "the database or Redis cannot be reached" (a 503 to retry) and which are bugs or bad data.
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, isRedisUnavailable } from '../../src/db/errors.js';
+import { DatabaseNotAnswering, isConnectionFailure, isDatabaseUnavailable, isRedisUnavailable } from '../../src/db/errors.js';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -14,6 +14,8 @@ describe('isDatabaseUnavailable', () => {
     ['a connection lost under a query', new Error('Connection terminated unexpectedly')],
     ['a pool that found no connection in time', new Error('timeout exceeded when trying to connect')],
     ['a refused connection to every address', new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], 'connect failed')],
+    ['a query the watchdog gave up on', new DatabaseNotAnswering(15_000)],
+    ['a statement cancelled by statement_timeout', withCode('canceling statement due to statement timeout', '57014')],
   ])('says yes for %s', (_what, err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);
   });
@@ -21,11 +23,18 @@ describe('isDatabaseUnavailable', () => {
   it.each([
     ['a unique violation', withCode('duplicate key value violates unique constraint', '23505')],
     ['a syntax error', withCode('syntax error at or near "SELEC"', '42601')],
-    ['a statement cancelled by statement_timeout', withCode('canceling statement due to statement timeout', '57014')],
     ['a plain bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
     ['something that is not an error', 'ECONNREFUSED'],
   ])('says no for %s', (_what, err) => {
     expect(isDatabaseUnavailable(err)).toBe(false);
+  });
+});
+
+describe('isConnectionFailure', () => {
+  it('keeps a connection whose statement PostgreSQL cancelled and drops one the watchdog gave up on', () => {
+    expect(isConnectionFailure(withCode('canceling statement due to statement timeout', '57014'))).toBe(false);
+    expect(isConnectionFailure(new DatabaseNotAnswering(15_000))).toBe(true);
+    expect(isConnectionFailure(withCode('terminating connection due to administrator command', '57P01'))).toBe(true);
   });
 });
 

@@ -2,11 +2,21 @@
 // and restore it while the service runs.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
+/** One forwarded connection: the service's side and the server's side. */
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  /** Open during a blackhole: nothing passes, not even a close, until restore() ends both sides. */
+  silenced: boolean;
+}
+
+type Mode = 'forwarding' | 'cut' | 'blackhole';
+
 export class TcpProxy {
   readonly #server: Server;
-  readonly #open = new Set<Socket>();
+  readonly #pairs = new Set<Pair>();
   readonly #held = new Set<Socket>();
-  #cut = false;
+  #mode: Mode = 'forwarding';
 
   private constructor(
     private readonly targetHost: string,
@@ -47,7 +57,7 @@ export class TcpProxy {
 
   /** Connections open through the proxy right now. */
   get connections(): number {
-    return this.#open.size / 2;
+    return this.#pairs.size;
   }
 
   /**
@@ -55,29 +65,62 @@ export class TcpProxy {
    * (like packets dropped on the way) until restore().
    */
   cut(): void {
-    this.#cut = true;
-    for (const socket of this.#open) socket.resetAndDestroy();
-    this.#open.clear();
+    this.#mode = 'cut';
+    for (const { client, upstream } of this.#pairs) {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    }
+    this.#pairs.clear();
   }
 
-  /** Forwards again: connections held during the cut are forwarded now, if their client still waits. */
+  /**
+   * Drops every packet silently, as a firewall, a dead host or a partition does: open connections
+   * stay open on both sides but carry nothing (no data, no FIN, no RST), and new ones are accepted
+   * but get no answer, until restore().
+   */
+  blackhole(): void {
+    this.#mode = 'blackhole';
+    for (const pair of this.#pairs) {
+      pair.silenced = true;
+      for (const socket of [pair.client, pair.upstream]) {
+        socket.unpipe();
+        socket.pause();
+      }
+    }
+  }
+
+  /**
+   * Forwards again. Connections that lived through a blackhole are closed, as their peers' TCP
+   * timeouts would have closed them on a real network; connections held during a cut or a blackhole
+   * are forwarded now, if their client still waits.
+   */
   restore(): void {
-    this.#cut = false;
+    this.#mode = 'forwarding';
+    for (const pair of [...this.#pairs]) {
+      if (!pair.silenced) continue;
+      this.#pairs.delete(pair);
+      pair.client.destroy();
+      pair.upstream.destroy();
+    }
     const held = [...this.#held];
     this.#held.clear();
     for (const client of held) if (!client.destroyed) this.#forward(client);
   }
 
   async close(): Promise<void> {
-    for (const socket of [...this.#open, ...this.#held]) socket.destroy();
-    this.#open.clear();
+    for (const { client, upstream } of this.#pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    for (const socket of this.#held) socket.destroy();
+    this.#pairs.clear();
     this.#held.clear();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
   #accept(client: Socket): void {
     client.on('error', () => client.destroy());
-    if (this.#cut) {
+    if (this.#mode !== 'forwarding') {
       client.pause();
       this.#held.add(client);
       client.once('close', () => this.#held.delete(client));
@@ -88,13 +131,16 @@ export class TcpProxy {
 
   #forward(client: Socket): void {
     const upstream = connect(this.targetPort, this.targetHost);
-    const pair = [client, upstream];
-    for (const socket of pair) {
-      this.#open.add(socket);
+    const pair: Pair = { client, upstream, silenced: false };
+    this.#pairs.add(pair);
+    for (const socket of [client, upstream]) {
       socket.on('error', () => undefined);
       socket.once('close', () => {
-        this.#open.delete(socket);
-        for (const other of pair) if (other !== socket) other.destroy();
+        // Across a blackhole one side's close does not reach the other; restore() ends the pair.
+        if (pair.silenced) return;
+        this.#pairs.delete(pair);
+        client.destroy();
+        upstream.destroy();
       });
     }
     client.pipe(upstream);
