@@ -3,7 +3,8 @@
 // the per-account "balance = Σ ledger" check cannot see.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { moveBalance, negate } from '../../src/account/ledger.js';
+import { sql } from 'kysely';
+import { charge } from '../../src/ledger/ledger.js';
 import { activate, newOffer, newUser, type Offer, type TestUser, waitForFinal } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { insertTransaction } from '../helpers/fixtures.js';
@@ -48,15 +49,16 @@ describe.each(backends)('the money check on %s', (backend) => {
   /** Moves money with the service's own ledger writer, as a buggy code path would. */
   function writeMovement(userId: number, row: { type: 'REFUND'; amount: string; relatedId: string | null } | { chargeOf: string; amount: string }) {
     return t.runtime.db.transaction().execute(async (trx) => {
-      if ('chargeOf' in row) {
-        return moveBalance(trx, { userId, transactionId: row.chargeOf, amount: negate(row.amount) });
-      }
+      if ('chargeOf' in row) return charge(trx, { id: row.chargeOf, user_id: userId, amount: row.amount });
       const id = randomUUID();
       await trx
         .insertInto('transactions')
         .values({ id, user_id: userId, type: 'REFUND', status: 'SUCCESS', amount: row.amount, related_id: row.relatedId, completed_at: new Date() })
         .execute();
-      return moveBalance(trx, { userId, transactionId: id, amount: row.amount });
+      // What a buggy code path that bypassed the ledger's refund (and its one-refund index) would write.
+      await sql`UPDATE accounts SET balance = balance + ${row.amount}::numeric WHERE user_id = ${userId}`.execute(trx);
+      await sql`INSERT INTO ledger_entries (user_id, transaction_id, amount, balance_after)
+                SELECT ${userId}, ${id}, ${row.amount}::numeric, balance FROM accounts WHERE user_id = ${userId}`.execute(trx);
     });
   }
 
