@@ -57,8 +57,11 @@ describe.each(backends)('the money check on %s', (backend) => {
         .execute();
       // What a buggy code path that bypassed the ledger's refund (and its one-refund index) would write.
       await sql`UPDATE accounts SET balance = balance + ${row.amount}::numeric WHERE user_id = ${userId}`.execute(trx);
-      await sql`INSERT INTO ledger_entries (user_id, transaction_id, amount, balance_after)
-                SELECT ${userId}, ${id}, ${row.amount}::numeric, balance FROM accounts WHERE user_id = ${userId}`.execute(trx);
+      const { rows } = await sql<{ balance_after: string }>`
+        INSERT INTO ledger_entries (user_id, transaction_id, amount, balance_after)
+        SELECT ${userId}, ${id}, ${row.amount}::numeric, balance FROM accounts WHERE user_id = ${userId}
+        RETURNING balance_after`.execute(trx);
+      return rows[0]?.balance_after;
     });
   }
 
