@@ -93,6 +93,7 @@ function serviceEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
     MALLOC_MMAP_THRESHOLD_: '131072',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
+    PARTNER_SIMULATOR: 'true',
     PARTNER_SIM_LATENCY_MS: '0',
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
     LOGIN_MAX_FAILURES: '1000000',

@@ -67,7 +67,7 @@ async function main(argv: string[], env: Env): Promise<number> {
     return 0;
   }
   try {
-    const config = loadConfig(env);
+    const config = loadConfig(env, { partnerRequired: false });
     // Loading the service's modules takes a while; usage and configuration errors come first.
     const { commands } = await import('./cli/commands.js');
     await commands[name]!(config, args, env);
