@@ -103,7 +103,7 @@ describe.each(backends)('bootstrap on %s', (backend) => {
     expect(await admins(second.runtime)).toEqual(backend === 'embedded' ? ['admin'] : []);
     expect(second.logs.some((l) => String(l.msg).includes('created admin user'))).toBe(false);
     expect(existsSync(file) ? readFileSync(file, 'utf8') : undefined).toBe(before);
-  });
+  }, 120_000);
 
   it('creates the admin named by ADMIN_USERNAME/ADMIN_PASSWORD, seeds nothing with SEED_DEMO=false, and never seeds a catalogue that has offers', async () => {
     const env = await storage({ SEED_DEMO: 'false', ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password });
@@ -124,5 +124,5 @@ describe.each(backends)('bootstrap on %s', (backend) => {
     expect(await admins(runtime)).toEqual([ADMIN.username, 'ops']);
     await bootstrap(restarted);
     expect(await admins(runtime)).toEqual([ADMIN.username, 'ops']);
-  });
+  }, 60_000);
 });
