@@ -20,7 +20,7 @@ export const DEMO_OFFERS = [
 const SEED_LOCK = 4_242_001;
 
 /** Where the embedded default keeps the generated admin password, instead of the log. */
-export const adminPasswordFile = (dataDir: string) => join(dataDir, 'admin-password');
+const adminPasswordFile = (dataDir: string) => join(dataDir, 'admin-password');
 
 /**
  * Creates `admin` with a random password written to DATA_DIR/admin-password (owner-only): logs
