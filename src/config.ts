@@ -35,6 +35,7 @@ export interface Config {
   authRateLimitPerMinute: number;
   loginMaxFailures: number;
   loginLockoutSeconds: number;
+  /** Unset → the built-in simulator, which only the embedded default or PARTNER_SIMULATOR=true allows. */
   partnerUrl: string | undefined;
   partnerApiKey: string | undefined;
   partnerTimeoutMs: number;
@@ -50,6 +51,8 @@ export interface Config {
   statusCacheTtlSeconds: number;
   shutdownTimeoutMs: number;
   http: HttpLimits;
+  /** glibc's malloc setting, read only to warn at start-up when it is missing. */
+  mallocMmapThreshold: string | undefined;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -184,7 +187,12 @@ function embeddedJwtSecret(dataDir: string): string {
   }
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export interface LoadOptions {
+  /** The CLI never calls the partner, so it does not need the partner settings. */
+  partnerRequired?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, { partnerRequired = true }: LoadOptions = {}): Config {
   const dataDir = resolve(read(env, 'DATA_DIR') ?? './data');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
@@ -206,6 +214,18 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
   }
 
+  // With DATABASE_URL a forgotten PARTNER_URL must not mean the simulator: it would take the
+  // money for activations and deliver nothing.
+  const partnerUrl = url(env, 'PARTNER_URL', ['http:', 'https:']);
+  const partnerSimulator = bool(env, 'PARTNER_SIMULATOR', databaseUrl === undefined);
+  if (partnerRequired && partnerUrl === undefined && !partnerSimulator) {
+    throw new ConfigError(
+      databaseUrl
+        ? 'PARTNER_URL is required when DATABASE_URL is set; set PARTNER_SIMULATOR=true to run the built-in simulator, which provisions nothing'
+        : 'PARTNER_URL is required when PARTNER_SIMULATOR=false',
+    );
+  }
+
   const currency = read(env, 'CURRENCY') ?? 'EUR';
   if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError(`CURRENCY must be a 3-letter ISO code, got "${currency}"`);
 
@@ -224,7 +244,8 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtl: int(env, 'REFRESH_TOKEN_TTL', 7 * 24 * 3600, 1),
     adminUsername,
     adminPassword,
-    seedDemo: bool(env, 'SEED_DEMO', true),
+    // Demo offers are for trying the embedded default, not for a production catalogue.
+    seedDemo: bool(env, 'SEED_DEMO', databaseUrl === undefined),
     registrationEnabled: bool(env, 'REGISTRATION_ENABLED', true),
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
@@ -233,7 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
     authRateLimitPerMinute: int(env, 'AUTH_RATE_LIMIT_PER_MINUTE', 60, 1),
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1),
     loginLockoutSeconds: int(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1),
-    partnerUrl: url(env, 'PARTNER_URL', ['http:', 'https:']),
+    partnerUrl,
     partnerApiKey: read(env, 'PARTNER_API_KEY'),
     partnerTimeoutMs: int(env, 'PARTNER_TIMEOUT_MS', 5000, 1),
     partnerSimLatencyMs: int(env, 'PARTNER_SIM_LATENCY_MS', 300, 0),
@@ -250,5 +271,6 @@ export function loadConfig(env: Env = process.env): Config {
     statusCacheTtlSeconds: int(env, 'STATUS_CACHE_TTL_SECONDS', 3600, 1),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100),
     http: httpLimits(env),
+    mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),
   };
 }

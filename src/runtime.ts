@@ -49,6 +49,11 @@ function createPartner(config: Config): Partner {
     : new SimulatedPartner(config.partnerSimLatencyMs, config.partnerSimFailureRate);
 }
 
+/** What the start-up log says about the partner: the host only, as the URL may carry credentials. */
+export function describePartner(config: Config): string {
+  return config.partnerUrl ? `http ${new URL(config.partnerUrl).host}` : 'simulator';
+}
+
 export interface RuntimeOptions {
   /** Overrides where PGlite keeps its files ('memory://' in tests). */
   pgliteDir?: string;
