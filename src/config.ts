@@ -20,6 +20,8 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** How long a process trusts that a token's user still exists before asking the database again. */
+  authUserCacheTtlMs: number;
   adminUsername: string | undefined;
   adminPassword: string | undefined;
   seedDemo: boolean;
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 900, 1),
     refreshTokenTtl: int(env, 'REFRESH_TOKEN_TTL', 7 * 24 * 3600, 1),
+    authUserCacheTtlMs: int(env, 'AUTH_USER_CACHE_TTL_MS', 5000, 0, 600_000),
     adminUsername,
     adminPassword,
     seedDemo: bool(env, 'SEED_DEMO', true),
