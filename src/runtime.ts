@@ -89,7 +89,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     redis && config.redisUrl ? new RedisChannel(config.redisUrl, redis, `${config.redisKeyPrefix}:sessions:revoked`) : undefined,
   );
   await revocations.start();
-  const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl, revocations, new LiveUsers(db, config.authUserCacheTtlMs));
+  const liveUsers = new LiveUsers(db, config.authUserCacheTtlMs);
+  const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl, revocations, liveUsers);
   const refreshTokenPurge = new RefreshTokenPurge(db, config.accessTokenTtl, log);
 
   const onJobError = (err: unknown, job: { transactionId: string } | undefined) =>
@@ -141,6 +142,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await stopWorker();
       await queue.close();
       await revocations.close();
+      liveUsers.close();
       redis?.disconnect();
       await database.close();
     },
