@@ -103,6 +103,22 @@ describe.each(backends)('ending sessions on %s', (backend) => {
   });
 });
 
+describe.each(backends)('a deleted user with AUTH_USER_CACHE_TTL_MS=300 on %s', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(backend, { ...MANY_LOGINS, AUTH_USER_CACHE_TTL_MS: '300' }, { worker: false });
+  });
+  afterAll(async () => t?.close());
+
+  it('is refused within the cache lifetime, though the token was used just before', async () => {
+    const user = await newUser(t.app);
+    expect((await get(t.app, user.access, '/api/v1/account/transactions/')).statusCode).toBe(200);
+    await sql`DELETE FROM users WHERE id = ${user.id}`.execute(t.runtime.db);
+    await waitForStatus(t.app, user.access, '/api/v1/account/transactions/', 401, 2000);
+    expectError(await get(t.app, user.access, '/api/v1/offers/'), 401, 'invalid_token');
+  });
+});
+
 describe.each(backends)('refresh token purge on %s', (backend) => {
   let t: TestApp;
   beforeAll(async () => {
@@ -188,6 +204,16 @@ describe.runIf(backends.includes('postgres') && process.env.TEST_REDIS_URL)('end
     const late = await anotherProcess();
     expectError(await get(late, user.access, '/api/v1/account/'), 401, 'invalid_token');
     expect((await get(late, await adminToken(t.app), '/api/v1/admin/users/')).statusCode).toBe(200);
+  });
+
+  it('learns from the database of a session ended while no message reached it (Redis lost it)', async () => {
+    const second = await anotherProcess();
+    const user = await newUser(t.app);
+    expect((await get(second, user.access, '/api/v1/account/')).statusCode).toBe(200);
+    // Revoked behind every process's back: no announcement, only the database knows.
+    await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${user.id}`.execute(t.runtime.db);
+    await waitForStatus(second, user.access, '/api/v1/account/', 401, 8000);
+    await waitForStatus(t.app, user.access, '/api/v1/account/', 401, 8000);
   });
 
   it('refuses a token of a reused session on another process within 1 s', async () => {
