@@ -88,7 +88,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log,
     redis && config.redisUrl ? new RedisChannel(config.redisUrl, redis, `${config.redisKeyPrefix}:sessions:revoked`) : undefined,
   );
-  await revocations.start();
+  // A worker process serves no requests, so it needs no list of ended sessions.
+  if (config.role !== 'worker') await revocations.start();
   const liveUsers = new LiveUsers(db, config.authUserCacheTtlMs);
   const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl, revocations, liveUsers);
   const refreshTokenPurge = new RefreshTokenPurge(db, config.accessTokenTtl, log);

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.js';
 import { purgeRefreshTokens } from './queries.js';
+import { MARGIN_SECONDS } from './revocations.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
 
@@ -9,17 +10,17 @@ export class RefreshTokenPurge {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
 
-  /** `graceSeconds`: an access-token lifetime, while revoked sessions must still be known. */
+  /** Revoked sessions stay in the table while their access tokens may live, for processes that reload them. */
   constructor(
     private readonly db: Database,
-    private readonly graceSeconds: number,
+    private readonly accessTokenTtlSeconds: number,
     private readonly log: Logger,
   ) {}
 
   /** Purges now, then every 10 minutes. */
   start(): void {
     const tick = () => {
-      this.#running = purgeRefreshTokens(this.db, this.graceSeconds)
+      this.#running = purgeRefreshTokens(this.db, this.accessTokenTtlSeconds + MARGIN_SECONDS)
         .then((count) => {
           if (count > 0) this.log.info({ count }, 'purged expired and revoked refresh tokens');
         })

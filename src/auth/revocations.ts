@@ -11,7 +11,7 @@ import { recentlyRevokedSessions } from './queries.js';
 /** A process that missed a message (Redis down, publish failed) learns of it this late at most. */
 const RELOAD_EVERY_MS = 5000;
 /** Room for clocks of processes and database disagreeing by a few seconds. */
-const MARGIN_SECONDS = 60;
+export const MARGIN_SECONDS = 60;
 
 export class SessionRevocations {
   /** Session id → when to forget it (ms): by then every access token of the session has expired. */

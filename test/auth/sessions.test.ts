@@ -85,6 +85,18 @@ describe.each(backends)('ending sessions on %s', (backend) => {
     expect((await get(t.app, again.access, '/api/v1/account/')).statusCode).toBe(200);
   });
 
+  it('leaves no live token when a refresh of the same session runs at the same moment as logout-all', async () => {
+    const user = await newUser(t.app);
+    for (let round = 0; round < 5; round++) {
+      const session = await login(t.app, user.username, user.password);
+      const [out, rotated] = await Promise.all([logoutAll(t.app, session.access), refresh(t.app, session.refresh)]);
+      expect(out.statusCode, out.body).toBe(200);
+      if (rotated.statusCode !== 200) continue;
+      expectError(await refresh(t.app, rotated.json().refresh), 401);
+      expectError(await get(t.app, rotated.json().access, '/api/v1/account/'), 401, 'invalid_token');
+    }
+  });
+
   it('revokes the access tokens of a session whose rotated refresh token is presented again', async () => {
     const user = await newUser(t.app);
     const rotated = (await refresh(t.app, user.refresh)).json() as { access: string; refresh: string };
