@@ -23,6 +23,8 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** How long a process trusts that a token's user still exists before asking the database again. */
+  authUserCacheTtlMs: number;
   adminUsername: string | undefined;
   adminPassword: string | undefined;
   seedDemo: boolean;
@@ -242,6 +244,7 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     jwtSecret,
     accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 900, 1),
     refreshTokenTtl: int(env, 'REFRESH_TOKEN_TTL', 7 * 24 * 3600, 1),
+    authUserCacheTtlMs: int(env, 'AUTH_USER_CACHE_TTL_MS', 5000, 0, 600_000),
     adminUsername,
     adminPassword,
     // Demo offers are for trying the embedded default, not for a production catalogue.

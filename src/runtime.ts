@@ -6,10 +6,14 @@ import { Reconciler } from './activation/reconciler.js';
 import { type ActivationView, isFinal } from './activation/domain.js';
 import { ActivationService } from './activation/service.js';
 import { ActivationWorker } from './activation/worker.js';
+import { LiveUsers } from './auth/live-users.js';
 import { LoginThrottle } from './auth/login-throttle.js';
+import { RefreshTokenPurge } from './auth/refresh-token-purge.js';
+import { SessionRevocations } from './auth/revocations.js';
 import { AuthService } from './auth/service.js';
 import { AccessTokens } from './auth/tokens.js';
 import { type CounterStore, FailOpenCounterStore, MemoryCounterStore, RedisCounterStore } from './cache/counters.js';
+import { RedisChannel } from './cache/pubsub.js';
 import { connectRedis } from './cache/redis.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache, TieredStatusCache } from './cache/status-cache.js';
 import type { Config } from './config.js';
@@ -86,7 +90,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     : new MemoryCounterStore();
   const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
   const throttle = new LoginThrottle(counters, config.loginMaxFailures, config.loginLockoutSeconds);
-  const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl);
+  const revocations = new SessionRevocations(
+    db,
+    config.accessTokenTtl,
+    log,
+    redis && config.redisUrl ? new RedisChannel(config.redisUrl, redis, `${config.redisKeyPrefix}:sessions:revoked`) : undefined,
+  );
+  // A worker process serves no requests, so it needs no list of ended sessions.
+  if (config.role !== 'worker') await revocations.start();
+  const liveUsers = new LiveUsers(db, config.authUserCacheTtlMs);
+  const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl, revocations, liveUsers);
+  const refreshTokenPurge = new RefreshTokenPurge(db, config.accessTokenTtl, log);
 
   const onJobError = (err: unknown, job: { transactionId: string } | undefined) =>
     isDatabaseUnavailable(err) || isRedisUnavailable(err)
@@ -111,6 +125,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
   let workerStarted = false;
   const stopWorker = async () => {
+    await refreshTokenPurge.stop();
     await reconciler.stop();
     await queue.stopWorker();
   };
@@ -133,11 +148,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       workerStarted = true;
       queue.startWorker(worker.handle, config.workerConcurrency);
       reconciler.start();
+      refreshTokenPurge.start();
     },
     stopWorker,
     async close() {
       await stopWorker();
       await queue.close();
+      await revocations.close();
+      liveUsers.close();
       redis?.disconnect();
       await database.close();
     },

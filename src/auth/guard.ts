@@ -1,4 +1,4 @@
-// Request guards: a valid access token for every API route, and a current admin for /admin.
+// Request guards: a valid access token of a live session for every API route, and a current admin for /admin.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findUserById } from './queries.js';
 import { forbidden, unauthenticated } from '../domain/errors.js';
@@ -7,7 +7,7 @@ export async function requireUser(request: FastifyRequest, _reply: FastifyReply)
   const header = request.headers.authorization;
   if (!header) throw unauthenticated('not_authenticated', 'Authentication credentials were not provided');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  const claims = match?.[1] ? await request.server.tokens.verify(match[1]) : undefined;
+  const claims = match?.[1] ? await request.server.auth.authenticate(match[1]) : undefined;
   if (!claims) throw unauthenticated('invalid_token', 'Access token is invalid or expired');
   request.user = claims;
 }

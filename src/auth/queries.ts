@@ -18,6 +18,22 @@ export function findUserById(db: Executor, id: number) {
   return db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
 }
 
+export async function userExists(db: Executor, id: number): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * The user, share-locked until the surrounding transaction ends: a refresh holds it while it writes
+ * the session's next token, so logout-all (which takes it exclusively) sees that token and revokes it.
+ */
+export function findUserForShare(db: Executor, id: number) {
+  return db.selectFrom('users').select(userColumns).where('id', '=', id).forShare().executeTakeFirst();
+}
+
+export async function lockUser(db: Executor, id: number) {
+  await db.selectFrom('users').select('id').where('id', '=', id).forUpdate().execute();
+}
+
 export async function insertUser(
   db: Executor,
   user: { username: string; email: string | null; passwordHash: string; isAdmin: boolean },
@@ -73,6 +89,53 @@ export function findRefreshToken(db: Executor, hash: string) {
 /** Locks every token of a family until the surrounding transaction ends. */
 export async function lockFamily(db: Executor, familyId: string) {
   await db.selectFrom('refresh_tokens').select('id').where('family_id', '=', familyId).forUpdate().execute();
+}
+
+/** Revokes every session of the user; returns their ids. */
+export async function revokeUserSessions(db: Executor, userId: number): Promise<string[]> {
+  const rows = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: sql`now()` })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .returning('family_id')
+    .execute();
+  return [...new Set(rows.map((r) => r.family_id))];
+}
+
+export async function recentlyRevokedSessions(db: Executor, withinSeconds: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('refresh_tokens')
+    .select('family_id')
+    .distinct()
+    .where('revoked_at', '>', sql<Date>`now() - make_interval(secs => ${withinSeconds})`)
+    .execute();
+  return rows.map((r) => r.family_id);
+}
+
+/**
+ * Deletes, in batches, refresh tokens that expired or were revoked more than `graceSeconds` ago.
+ * The grace (an access-token lifetime) keeps a revoked session in the table while its access
+ * tokens live, since processes reload revocations from here. Returns how many went.
+ */
+export async function purgeRefreshTokens(db: Executor, graceSeconds: number, batch = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const cutoff = sql<Date>`now() - make_interval(secs => ${graceSeconds})`;
+    const deleted = await db
+      .deleteFrom('refresh_tokens')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('refresh_tokens')
+          .select('id')
+          .where((w) => w.or([w('expires_at', '<', cutoff), w('revoked_at', '<', cutoff)]))
+          .limit(batch),
+      )
+      .executeTakeFirst();
+    const count = Number(deleted.numDeletedRows);
+    total += count;
+    if (count < batch) return total;
+  }
 }
 
 export function revokeFamily(db: Executor, familyId: string) {

@@ -1,4 +1,4 @@
-// /api/v1/auth: register, login, refresh, logout, profile.
+// /api/v1/auth: register, login, refresh, logout, logout-all, profile.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { forbidden } from '../domain/errors.js';
@@ -41,6 +41,15 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     await app.auth.logout(request.user.userId, request.body.refresh);
     return { message: 'Logged out' };
+  });
+
+  app.post('/logout-all/', {
+    onRequest: requireUser,
+    config: { rateLimit: false },
+    schema: { tags, security: [{ bearer: [] }], response: { 200: Message, ...errors(401) } },
+  }, async (request) => {
+    await app.auth.logoutAll(request.user);
+    return { message: 'Logged out of every session' };
   });
 
   app.get('/profile/', {

@@ -11,9 +11,16 @@ const ALGORITHM = 'HS256';
 // remembered until its own `exp`. Only tokens that passed every check are kept.
 const VERIFIED_TOKENS = 10_000;
 
+// A user id as the service writes it: `1e0`, `01` or `+1` would also read as user 1.
+const SUBJECT = /^[1-9][0-9]{0,9}$/;
+/** users.id is an integer column: a larger id would make the database fail instead of finding nobody. */
+const MAX_USER_ID = 2_147_483_647;
+
 export interface AccessClaims {
   userId: number;
   isAdmin: boolean;
+  /** The session (refresh-token family) the token belongs to, so ending the session ends the token. */
+  sessionId: string;
 }
 
 export class AccessTokens {
@@ -28,7 +35,7 @@ export class AccessTokens {
   }
 
   sign(claims: AccessClaims): Promise<string> {
-    return new SignJWT({ adm: claims.isAdmin, typ: 'access' })
+    return new SignJWT({ adm: claims.isAdmin, typ: 'access', sid: claims.sessionId })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(String(claims.userId))
       .setIssuer(ISSUER)
@@ -37,19 +44,34 @@ export class AccessTokens {
       .sign(this.#key);
   }
 
-  /** Resolves to the claims, or undefined for any token that is not a valid, unexpired access token. */
-  async verify(token: string): Promise<AccessClaims | undefined> {
+  /** The claims of a token verified earlier and not expired since, without a promise: the hot path of every request. */
+  remembered(token: string): AccessClaims | undefined {
     const known = this.#verified.get(token);
-    if (known) {
-      if (Date.now() < known.expiresAtMs) return known.claims;
-      this.#verified.delete(token);
-    }
+    if (!known) return undefined;
+    if (Date.now() < known.expiresAtMs) return known.claims;
+    this.#verified.delete(token);
+    return undefined;
+  }
+
+  /**
+   * Resolves to the claims, or undefined for any token that is not a valid, unexpired access token.
+   * Whether its session was ended since is for the caller to ask: that answer changes, this one does not.
+   */
+  async verify(token: string): Promise<AccessClaims | undefined> {
+    const known = this.remembered(token);
+    if (known) return known;
     try {
-      const { payload } = await jwtVerify(token, this.#key, { algorithms: [ALGORITHM], issuer: ISSUER });
-      const userId = Number(payload.sub);
-      if (payload.typ !== 'access' || !Number.isSafeInteger(userId) || userId < 1) return undefined;
-      const claims = { userId, isAdmin: payload.adm === true };
-      if (payload.exp !== undefined) this.#verified.set(token, { claims, expiresAtMs: payload.exp * 1000 });
+      const { payload } = await jwtVerify(token, this.#key, {
+        algorithms: [ALGORITHM],
+        issuer: ISSUER,
+        requiredClaims: ['exp', 'sub', 'iat', 'sid'],
+      });
+      const { sub, sid, exp } = payload;
+      if (payload.typ !== 'access' || !SUBJECT.test(sub!) || typeof sid !== 'string' || sid === '') return undefined;
+      const userId = Number(sub);
+      if (userId > MAX_USER_ID) return undefined;
+      const claims = { userId, isAdmin: payload.adm === true, sessionId: sid };
+      this.#verified.set(token, { claims, expiresAtMs: exp! * 1000 });
       return claims;
     } catch {
       return undefined;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -139,12 +140,13 @@ export function tokenTests(app: () => TestApp) {
       it('refuses to revoke another user’s refresh token', async () => {
         const victim = await newUser(t.app);
         const res = await logout(user.access, victim.refresh);
-        expectError(res, 400);
+        expectError(res, 401, 'invalid_refresh_token');
         expect((await refresh(victim.refresh)).statusCode).toBe(200);
       });
 
-      it('answers 400 for an unknown refresh token', async () => {
-        expectError(await logout(user.access, 'no-such-token'), 400);
+      it('answers 401 invalid_refresh_token for an unknown refresh token, as refresh does', async () => {
+        expectError(await logout(user.access, 'no-such-token'), 401, 'invalid_refresh_token');
+        expectError(await refresh('no-such-token'), 401, 'invalid_refresh_token');
       });
     });
 
@@ -163,13 +165,24 @@ export function tokenTests(app: () => TestApp) {
 
     describe('access tokens', () => {
       const key = () => new TextEncoder().encode(t.env.JWT_SECRET);
-      function craft(sub: number, options: { alg?: string; secret?: Uint8Array; exp?: number; iss?: string; typ?: string; adm?: boolean } = {}) {
-        const jwt = new SignJWT({ adm: options.adm ?? false, typ: options.typ ?? 'access' })
+      interface CraftOptions {
+        alg?: string;
+        secret?: Uint8Array;
+        exp?: number | null;
+        iat?: boolean;
+        iss?: string;
+        typ?: string;
+        adm?: boolean;
+        sid?: string | null;
+      }
+      /** A token like the service signs them; `null` (or `iat: false`) leaves that claim out. */
+      function craft(sub: number | string, options: CraftOptions = {}) {
+        const jwt = new SignJWT({ adm: options.adm ?? false, typ: options.typ ?? 'access', ...(options.sid === null ? {} : { sid: options.sid ?? randomUUID() }) })
           .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
           .setSubject(String(sub))
-          .setIssuer(options.iss ?? 'offers-api')
-          .setIssuedAt()
-          .setExpirationTime(options.exp ?? Math.floor(Date.now() / 1000) + 600);
+          .setIssuer(options.iss ?? 'offers-api');
+        if (options.iat !== false) jwt.setIssuedAt();
+        if (options.exp !== null) jwt.setExpirationTime(options.exp ?? Math.floor(Date.now() / 1000) + 600);
         return jwt.sign(options.secret ?? key());
       }
 
@@ -189,6 +202,13 @@ export function tokenTests(app: () => TestApp) {
         ['an expired exp', (sub: number) => craft(sub, { exp: Math.floor(Date.now() / 1000) - 60, adm: true })],
         ['another issuer', (sub: number) => craft(sub, { iss: 'someone-else', adm: true })],
         ['a non-access type', (sub: number) => craft(sub, { typ: 'refresh', adm: true })],
+        ['no exp', (sub: number) => craft(sub, { exp: null, adm: true })],
+        ['no iat', (sub: number) => craft(sub, { iat: false, adm: true })],
+        ['no session id', (sub: number) => craft(sub, { sid: null, adm: true })],
+        ['a subject in exponent notation', (sub: number) => craft(`${sub}e0`, { adm: true })],
+        ['a subject with a leading zero', (sub: number) => craft(`0${sub}`, { adm: true })],
+        ['a subject with a sign', (sub: number) => craft(`+${sub}`, { adm: true })],
+        ['a fractional subject', (sub: number) => craft(`${sub}.0`, { adm: true })],
       ])('answers 401 for a token with %s, on user and admin routes', async (_label, make) => {
         const forUser = await make(user.id);
         expectError(await profile(bearer(forUser)), 401, 'invalid_token');
