@@ -6,6 +6,7 @@ import accountRoutes from './account/routes.js';
 import activationRoutes from './activation/routes.js';
 import adminRoutes from './admin/routes.js';
 import authRoutes from './auth/routes.js';
+import eventRoutes from './events/routes.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import healthRoutes from './http/health.js';
 import { validatorCompiler } from './http/validation.js';
@@ -66,5 +67,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   await app.register(offerRoutes, { prefix: '/api/v1/offers' });
   await app.register(accountRoutes, { prefix: '/api/v1/account' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
+  await app.register(eventRoutes);
   return app;
 }

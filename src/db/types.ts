@@ -101,6 +101,18 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export interface EventsTable {
+  id: string;
+  seq: Generated<number>;
+  /** The writing transaction (xid8), as text: consumers compare it in SQL only. */
+  xid: Generated<string>;
+  type: string;
+  user_id: number | null;
+  subject: string | null;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   accounts: AccountsTable;
@@ -111,4 +123,5 @@ export interface DB {
   subscriptions: SubscriptionsTable;
   refresh_tokens: RefreshTokensTable;
   idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
 }
