@@ -113,6 +113,15 @@ export interface EventsTable {
   created_at: Timestamp;
 }
 
+export interface EventConsumersTable {
+  name: string;
+  last_xid: ColumnType<string, string | undefined, string>;
+  last_seq: ColumnType<number, number | undefined, number>;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   accounts: AccountsTable;
@@ -124,4 +133,5 @@ export interface DB {
   refresh_tokens: RefreshTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;
+  event_consumers: EventConsumersTable;
 }
