@@ -7,5 +7,13 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: process.env.CI ? ['default'] : ['default'],
+    // On for `npm test` (its --coverage flag), off for single-file runs while working.
+    // Code run by the server processes the tests spawn is not measured, only the test workers.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
   },
 });

@@ -1,5 +1,5 @@
-// `npm run bench [-- --mode embedded|postgres]`: builds the service, seeds a fresh database through
-// the CLI, runs the service as separate processes, drives every journey step with autocannon and
+// `npm run bench [-- --mode embedded|postgres]`: builds the service, seeds a fresh database with
+// bench/seed.ts, runs the service as separate processes, drives every journey step with autocannon and
 // compares each figure with a baseline measured in the same run. See README "## Performance".
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, 'bench/.work');
 const DIST = join(WORK, 'dist');
 const RESULTS = join(ROOT, 'bench/results');
+const SEEDER = join(ROOT, 'bench/seed.ts');
 
 const { values: args } = parseArgs({
   options: {
@@ -93,6 +94,7 @@ function serviceEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
     MALLOC_MMAP_THRESHOLD_: '131072',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
+    PARTNER_SIMULATOR: 'true',
     PARTNER_SIM_LATENCY_MS: '0',
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
     LOGIN_MAX_FAILURES: '1000000',
@@ -119,12 +121,12 @@ async function build(): Promise<void> {
 
 async function seed(env: NodeJS.ProcessEnv): Promise<number> {
   const t0 = Date.now();
-  const cli = (label: string, extra: string[]) =>
-    runNode(label, [join(DIST, 'cli.js'), 'seed', '--password', PASSWORD, ...extra], env, ROOT, (line) => say(`  ${label}: ${line.trim()}`));
+  const seeder = (extra: string[]) =>
+    runNode('seed', ['--import', 'tsx', SEEDER, '--password', PASSWORD, ...extra], env, ROOT, (line) => say(`  seed: ${line.trim()}`));
   say(`seeding ${USERS} users, ${OFFERS} offers, ${HISTORY} transactions for history_large and ${HISTORY_SMALL} for history_small`);
-  await cli('seed', ['--users', String(USERS), '--balance', '1000.00', '--offers', String(OFFERS)]);
-  await cli('seed', ['--history-user', 'history_small', '--history', String(HISTORY_SMALL)]);
-  await cli('seed', ['--history-user', 'history_large', '--history', String(HISTORY)]);
+  await seeder(['--users', String(USERS), '--balance', '1000.00', '--offers', String(OFFERS)]);
+  await seeder(['--history-user', 'history_small', '--history', String(HISTORY_SMALL)]);
+  await seeder(['--history-user', 'history_large', '--history', String(HISTORY)]);
   return (Date.now() - t0) / 1000;
 }
 

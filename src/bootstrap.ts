@@ -1,5 +1,7 @@
 // First-start set-up: an admin to log in with, and a few demo offers when the catalogue is empty.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { findUserByUsername } from './auth/queries.js';
 import { createUser } from './auth/service.js';
@@ -17,6 +19,31 @@ export const DEMO_OFFERS = [
 // Any fixed number: every process that seeds takes the same lock.
 const SEED_LOCK = 4_242_001;
 
+/** Where the embedded default keeps the generated admin password, instead of the log. */
+const adminPasswordFile = (dataDir: string) => join(dataDir, 'admin-password');
+
+/**
+ * Creates `admin` with a random password written to DATA_DIR/admin-password (owner-only): logs
+ * end up in aggregators that many people read, a file in the data folder does not.
+ */
+async function createEmbeddedAdmin(runtime: Runtime): Promise<void> {
+  const { db, config, log } = runtime;
+  const file = adminPasswordFile(config.dataDir);
+  const password = randomBytes(12).toString('base64url');
+  // Written aside first and moved into place only once the admin exists, so the file never holds
+  // a password that does not log in (a process that loses the race to create it removes its own).
+  const pending = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(pending, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await createUser(db, { username: 'admin', password, isAdmin: true });
+    renameSync(pending, file);
+  } finally {
+    rmSync(pending, { force: true });
+  }
+  log.warn({ username: 'admin', file }, `created admin user with a random password; it is in ${file}`);
+}
+
 async function ensureAdmin(runtime: Runtime): Promise<void> {
   const { db, config, log } = runtime;
   try {
@@ -28,9 +55,13 @@ async function ensureAdmin(runtime: Runtime): Promise<void> {
     }
     const anyAdmin = await db.selectFrom('users').select('id').where('is_admin', '=', true).executeTakeFirst();
     if (anyAdmin || (await findUserByUsername(db, 'admin'))) return;
-    const password = randomBytes(12).toString('base64url');
-    await createUser(db, { username: 'admin', password, isAdmin: true });
-    log.warn({ username: 'admin', password }, 'created admin user with a random password; it is shown only this once');
+    if (config.databaseUrl) {
+      log.warn(
+        'no admin user: set ADMIN_USERNAME and ADMIN_PASSWORD, or create one with `offers-api create-user NAME --admin`',
+      );
+      return;
+    }
+    await createEmbeddedAdmin(runtime);
   } catch (err) {
     // Another process starting at the same moment created it first.
     if (!isUniqueViolation(err) && (err as { code?: string }).code !== 'username_taken') throw err;

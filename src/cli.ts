@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // Command-line entry: migrate, create-user, credit and seed, on the same database as the server.
-import { BENCH_BALANCE, BENCH_OFFER_PRICE, BENCH_PASSWORD, benchUsername, DEFAULT_BATCH } from './cli/bench-data.js';
 import { CommandError, UsageError } from './cli/errors.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbeddedDatabaseBusy } from './db/embedded-lock.js';
@@ -21,14 +20,6 @@ Commands:
       the same K (after a timeout, say), it credits once and prints the first result.
   seed
       Add the demo offers when the catalogue is empty.
-  seed [--users N] [--balance B] [--password P] [--offers N] [--history-user U --history N] [--batch N]
-      Benchmark data; running it again adds only what is missing.
-        --users N         users ${benchUsername(1)} … with balance B (default ${BENCH_BALANCE})
-                          and password P (default ${BENCH_PASSWORD})
-        --offers N        offers "Bench offer 001" … priced ${BENCH_OFFER_PRICE}
-        --history-user U  a user (created if missing) who gets N transactions of 0.01
-        --history N
-        --batch N         rows per database transaction (default ${DEFAULT_BATCH})
   help
       Show this text.
 
@@ -68,7 +59,7 @@ async function main(argv: string[], env: Env): Promise<number> {
     return 0;
   }
   try {
-    const config = loadConfig(env);
+    const config = loadConfig(env, { partnerRequired: false });
     // Loading the service's modules takes a while; usage and configuration errors come first.
     const { commands } = await import('./cli/commands.js');
     await commands[name]!(config, args, env);

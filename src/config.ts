@@ -1,6 +1,7 @@
 // Environment → typed configuration. The only module that reads process.env.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -13,6 +14,8 @@ export interface Config {
   /** Set → PostgreSQL through a pg pool; unset → embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** A PostgreSQL query unanswered this long fails as unavailable and its connection is closed. */
+  databaseQueryTimeoutMs: number;
   /** Set → BullMQ queue, Redis status cache and Redis login counters; unset → in-process. */
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -27,10 +30,12 @@ export interface Config {
   currency: string;
   logLevel: LogLevel;
   corsOrigin: string;
-  trustProxy: boolean;
+  /** false, true (every hop: warned about at start-up), a hop count, or the proxies' addresses/CIDRs. */
+  trustProxy: TrustProxy;
   authRateLimitPerMinute: number;
   loginMaxFailures: number;
   loginLockoutSeconds: number;
+  /** Unset → the built-in simulator, which only the embedded default or PARTNER_SIMULATOR=true allows. */
   partnerUrl: string | undefined;
   partnerApiKey: string | undefined;
   partnerTimeoutMs: number;
@@ -38,12 +43,37 @@ export interface Config {
   partnerSimFailureRate: number;
   activationRetryBaseMs: number;
   activationMaxAttempts: number;
+  activationRetryMaxMs: number;
+  activationDeadlineMs: number;
   workerConcurrency: number;
   reconcileAfterMs: number;
   reconcileIntervalMs: number;
   statusCacheTtlSeconds: number;
   shutdownTimeoutMs: number;
+  http: HttpLimits;
+  /** glibc's malloc setting, read only to warn at start-up when it is missing. */
+  mallocMmapThreshold: string | undefined;
 }
+
+export type TrustProxy = boolean | number | string[];
+
+/** Server timeouts and load shedding: what keeps slow or too many clients from taking the process down. */
+export interface HttpLimits {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  connectionTimeoutMs: number;
+  maxConnections: number;
+  /** Mean event-loop delay over a second above which requests are shed with a 503; 0 = off. */
+  maxEventLoopDelayMs: number;
+  /** Share of V8's heap limit in use above which requests are shed with a 503; 0 = off. */
+  maxHeapUsedRatio: number;
+  /** Password hashes waiting for a free slot beyond which a login or registration gets a 503. */
+  passwordHashQueueMax: number;
+}
+
+const INT4_MAX = 2_147_483_647;
+const TIMER_MAX_MS = 2_147_483_647;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -79,6 +109,45 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function isIpOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = read(env, 'TRUST_PROXY');
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 100);
+  if (/^[a-z]+$/i.test(raw)) return bool(env, 'TRUST_PROXY', false);
+  const list = raw.split(',').map((entry) => entry.trim());
+  const wrong = list.find((entry) => !isIpOrCidr(entry));
+  if (wrong !== undefined) {
+    throw new ConfigError(`TRUST_PROXY must be false, a hop count or a comma-separated list of IP addresses or CIDRs, got "${wrong}"`);
+  }
+  return list;
+}
+
+function httpLimits(env: Env): HttpLimits {
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000);
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100);
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return {
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1),
+    connectionTimeoutMs: int(env, 'HTTP_CONNECTION_TIMEOUT_MS', 60_000, 1000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1),
+    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0),
+    maxHeapUsedRatio: fraction(env, 'MAX_HEAP_USED_RATIO', 0.9),
+    passwordHashQueueMax: int(env, 'PASSWORD_HASH_QUEUE_MAX', 32, 0),
+  };
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -118,7 +187,12 @@ function embeddedJwtSecret(dataDir: string): string {
   }
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export interface LoadOptions {
+  /** The CLI never calls the partner, so it does not need the partner settings. */
+  partnerRequired?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, { partnerRequired = true }: LoadOptions = {}): Config {
   const dataDir = resolve(read(env, 'DATA_DIR') ?? './data');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
@@ -140,6 +214,18 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
   }
 
+  // With DATABASE_URL a forgotten PARTNER_URL must not mean the simulator: it would take the
+  // money for activations and deliver nothing.
+  const partnerUrl = url(env, 'PARTNER_URL', ['http:', 'https:']);
+  const partnerSimulator = bool(env, 'PARTNER_SIMULATOR', databaseUrl === undefined);
+  if (partnerRequired && partnerUrl === undefined && !partnerSimulator) {
+    throw new ConfigError(
+      databaseUrl
+        ? 'PARTNER_URL is required when DATABASE_URL is set; set PARTNER_SIMULATOR=true to run the built-in simulator, which provisions nothing'
+        : 'PARTNER_URL is required when PARTNER_SIMULATOR=false',
+    );
+  }
+
   const currency = read(env, 'CURRENCY') ?? 'EUR';
   if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError(`CURRENCY must be a 3-letter ISO code, got "${currency}"`);
 
@@ -149,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    databaseQueryTimeoutMs: int(env, 'DATABASE_QUERY_TIMEOUT_MS', 15_000, 100),
     redisUrl,
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'offers',
     role,
@@ -157,26 +244,33 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtl: int(env, 'REFRESH_TOKEN_TTL', 7 * 24 * 3600, 1),
     adminUsername,
     adminPassword,
-    seedDemo: bool(env, 'SEED_DEMO', true),
+    // Demo offers are for trying the embedded default, not for a production catalogue.
+    seedDemo: bool(env, 'SEED_DEMO', databaseUrl === undefined),
     registrationEnabled: bool(env, 'REGISTRATION_ENABLED', true),
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     corsOrigin: read(env, 'CORS_ORIGIN') ?? '*',
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     authRateLimitPerMinute: int(env, 'AUTH_RATE_LIMIT_PER_MINUTE', 60, 1),
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1),
     loginLockoutSeconds: int(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1),
-    partnerUrl: url(env, 'PARTNER_URL', ['http:', 'https:']),
+    partnerUrl,
     partnerApiKey: read(env, 'PARTNER_API_KEY'),
     partnerTimeoutMs: int(env, 'PARTNER_TIMEOUT_MS', 5000, 1),
     partnerSimLatencyMs: int(env, 'PARTNER_SIM_LATENCY_MS', 300, 0),
     partnerSimFailureRate: fraction(env, 'PARTNER_SIM_FAILURE_RATE', 0),
     activationRetryBaseMs: int(env, 'ACTIVATION_RETRY_BASE_MS', 1000, 1),
-    activationMaxAttempts: int(env, 'ACTIVATION_MAX_ATTEMPTS', 5, 1, 100),
+    // Counted in an integer column.
+    activationMaxAttempts: int(env, 'ACTIVATION_MAX_ATTEMPTS', 5, 1, INT4_MAX),
+    // A retry waits in a setTimeout (embedded queue), which fires at once for anything longer.
+    activationRetryMaxMs: int(env, 'ACTIVATION_RETRY_MAX_MS', 300_000, 1, TIMER_MAX_MS),
+    activationDeadlineMs: int(env, 'ACTIVATION_DEADLINE_MS', 86_400_000, 1, 365 * 86_400_000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
     reconcileAfterMs: int(env, 'RECONCILE_AFTER_MS', 30_000, 1),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 10),
     statusCacheTtlSeconds: int(env, 'STATUS_CACHE_TTL_SECONDS', 3600, 1),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100),
+    http: httpLimits(env),
+    mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),
   };
 }

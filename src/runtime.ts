@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { HttpPartner, type Partner, SimulatedPartner } from './activation/partner.js';
 import { Reconciler } from './activation/reconciler.js';
+import { type ActivationView, isFinal } from './activation/domain.js';
 import { ActivationService } from './activation/service.js';
 import { ActivationWorker } from './activation/worker.js';
 import { LoginThrottle } from './auth/login-throttle.js';
@@ -13,6 +14,7 @@ import { connectRedis } from './cache/redis.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache, TieredStatusCache } from './cache/status-cache.js';
 import type { Config } from './config.js';
 import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './db/connect.js';
+import { isDatabaseUnavailable, isRedisUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
@@ -28,7 +30,7 @@ export interface Runtime {
   tokens: AccessTokens;
   auth: AuthService;
   queue: JobQueue;
-  statusCache: StatusCache;
+  statusCache: StatusCache<ActivationView>;
   partner: Partner;
   activation: ActivationService;
   /** Starts the activation worker and the reconciler in this process (ROLE=all or worker). */
@@ -47,6 +49,11 @@ function createPartner(config: Config): Partner {
     : new SimulatedPartner(config.partnerSimLatencyMs, config.partnerSimFailureRate);
 }
 
+/** What the start-up log says about the partner: the host only, as the URL may carry credentials. */
+export function describePartner(config: Config): string {
+  return config.partnerUrl ? `http ${new URL(config.partnerUrl).host}` : 'simulator';
+}
+
 export interface RuntimeOptions {
   /** Overrides where PGlite keeps its files ('memory://' in tests). */
   pgliteDir?: string;
@@ -63,7 +70,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     databaseUrl: config.databaseUrl,
     pgliteDir: options.pgliteDir ?? embeddedDir(config.dataDir),
     poolSize: config.databasePoolSize,
-    onIdleConnectionError: (err) => log.warn({ err: err.message }, 'idle database connection lost; the pool will open a new one'),
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+    onConnectionLost: (err) => log.warn({ err: err.message }, 'database connection lost; the pool will open a new one'),
   });
   const { db, kind } = database;
   const applied = await migrateToLatest(db);
@@ -81,19 +89,23 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl);
 
   const onJobError = (err: unknown, job: { transactionId: string } | undefined) =>
-    log.error({ err, transaction_id: job?.transactionId }, 'activation job failed; it will be retried');
+    isDatabaseUnavailable(err) || isRedisUnavailable(err)
+      ? log.warn({ err: (err as Error).message, transaction_id: job?.transactionId }, 'activation job failed: database or redis unavailable; it will be retried')
+      : log.error({ err, transaction_id: job?.transactionId }, 'activation job failed; it will be retried');
   const queue: JobQueue = config.redisUrl
     ? new BullQueue(config.redisUrl, config.redisKeyPrefix, onJobError)
     : new MemoryQueue(onJobError);
-  const statusCache: StatusCache = redis
-    ? new TieredStatusCache(new RedisStatusCache(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), config.statusCacheTtlSeconds)
-    : new MemoryStatusCache(config.statusCacheTtlSeconds);
+  const statusCache: StatusCache<ActivationView> = redis
+    ? new TieredStatusCache(new RedisStatusCache<ActivationView>(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), isFinal, config.statusCacheTtlSeconds)
+    : new MemoryStatusCache<ActivationView>(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
   const activation = new ActivationService(db, queue, statusCache, log);
   const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,
     retryBaseMs: config.activationRetryBaseMs,
+    retryMaxMs: config.activationRetryMaxMs,
+    deadlineMs: config.activationDeadlineMs,
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
   }, log);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);

@@ -121,7 +121,7 @@ export function updateReadme(readmePath: string, resultsDir: string): void {
     '',
     'Measured by `npm run bench` (PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 for the',
     'postgres mode): `npm run bench -- --mode embedded` or `--mode postgres`; both by default, one after',
-    'the other, in under 10 minutes. It builds the service, seeds a fresh database through the CLI',
+    'the other, in under 10 minutes. It builds the service, seeds a fresh database with bench/seed.ts',
     '(10,000 users, 20 offers, one user with 1,000,000 transactions and one with 1,000), starts the',
     'service as separate processes and drives it with autocannon at 32 connections (a warm-up, then a',
     'fixed duration per row; `--duration`, `--warmup`, `--connections`, `--e2e N` change them, and',

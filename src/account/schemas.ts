@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
+import { ACTIVATION_STATUSES } from '../activation/domain.js';
 import { Money, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../http/schemas.js';
 import { Offer } from '../offers/schemas.js';
 
 export const TransactionTypeEnum = StringEnum(['ACTIVATION', 'REFUND', 'CREDIT']);
-export const TransactionStatusEnum = StringEnum(['PENDING', 'PROCESSING', 'SUCCESS', 'FAILED']);
+export const TransactionStatusEnum = StringEnum(ACTIVATION_STATUSES);
 
 export const ActiveOffer = Type.Object({
   offer: Offer,

@@ -4,6 +4,7 @@ import { sql, type Transaction } from 'kysely';
 import * as ledger from '../ledger/ledger.js';
 import type { Database } from '../db/connect.js';
 import type { DB } from '../db/types.js';
+import type { FailureCode } from './domain.js';
 
 const statusColumns = [
   'id',
@@ -60,17 +61,20 @@ export function insertPendingActivation(trx: Transaction<DB>, activation: { id: 
 }
 
 /**
- * Takes a PENDING activation, or a PROCESSING one whose lease ran out (its worker died), for one
- * partner call. A duplicate delivery while another worker holds the lease finds nothing to claim.
+ * Takes a PENDING activation, or a PROCESSING one waiting for its retry or whose lease ran out (its
+ * worker died), for one partner call. A duplicate delivery while another worker holds the lease
+ * finds nothing to claim. A lease that ran out means a call may have reached the partner, so the
+ * activation counts as maybe delivered. `deadline_passed`: created longer than `deadlineMs` ago.
  */
-export function claimForProcessing(db: Database, id: string, leaseMs: number) {
+export function claimForProcessing(db: Database, id: string, timing: { leaseMs: number; deadlineMs: number }) {
   return db
     .updateTable('transactions as t')
     .set({
       status: 'PROCESSING',
       attempts: sql`t.attempts + 1`,
-      lease_until: sql`now() + make_interval(secs => ${leaseMs / 1000})`,
+      lease_until: sql`now() + make_interval(secs => ${timing.leaseMs / 1000})`,
       next_run_at: sql`now()`,
+      maybe_delivered: sql`t.maybe_delivered OR t.lease_until IS NOT NULL`,
       updated_at: sql`now()`,
     })
     .where('t.id', '=', id)
@@ -82,7 +86,13 @@ export function claimForProcessing(db: Database, id: string, leaseMs: number) {
       ]),
     )
     // Everything the status cache shows, so the claim needs no second read to publish PROCESSING.
-    .returning([...statusColumns.map((c) => `t.${c}` as const), 't.attempts', 't.duration_days'])
+    .returning([
+      ...statusColumns.map((c) => `t.${c}` as const),
+      't.attempts',
+      't.duration_days',
+      't.maybe_delivered',
+      sql<boolean>`t.created_at + make_interval(secs => ${timing.deadlineMs / 1000}) <= now()`.as('deadline_passed'),
+    ])
     .$narrowType<{ duration_days: number }>() // the activation_has_duration CHECK
     .executeTakeFirst();
 }
@@ -116,8 +126,11 @@ export async function markSucceeded(db: Database, claimed: ClaimedActivation, re
   return rows[0];
 }
 
-/** PROCESSING → FAILED with the reason, and the money returned as a REFUND, in one transaction, once. */
-export function markFailedAndRefund(db: Database, id: string, error: { code: string; message: string }) {
+/**
+ * PROCESSING → FAILED with the reason, and the money returned as a REFUND, in one transaction, once.
+ * `needsReview`: refunded without a definite answer from the partner, so listed for admins.
+ */
+export function markFailedAndRefund(db: Database, id: string, error: { code: FailureCode; message: string; needsReview: boolean }) {
   return db.transaction().execute(async (trx) => {
     const failed = await trx
       .updateTable('transactions')
@@ -125,6 +138,7 @@ export function markFailedAndRefund(db: Database, id: string, error: { code: str
         status: 'FAILED',
         error_code: error.code,
         error_message: error.message,
+        needs_review: error.needsReview,
         lease_until: null,
         completed_at: sql`now()`,
         updated_at: sql`now()`,
@@ -139,14 +153,22 @@ export function markFailedAndRefund(db: Database, id: string, error: { code: str
   });
 }
 
-/** Hands a claimed activation back for a later attempt; only the holder of this attempt can. */
-export async function releaseForRetry(db: Database, claimed: ClaimedActivation, delayMs: number, lastError: string) {
+/**
+ * Hands a claimed activation back for a later attempt at next_run_at; only the holder of this
+ * attempt can. `maybeDelivered`: this attempt's request may have reached the partner.
+ */
+export async function releaseForRetry(
+  db: Database,
+  claimed: ClaimedActivation,
+  retry: { delayMs: number; lastError: string; maybeDelivered: boolean },
+) {
   const result = await db
     .updateTable('transactions')
     .set({
       lease_until: null,
-      next_run_at: sql`now() + make_interval(secs => ${delayMs / 1000})`,
-      error_message: lastError,
+      next_run_at: sql`now() + make_interval(secs => ${retry.delayMs / 1000})`,
+      error_message: retry.lastError,
+      maybe_delivered: sql`maybe_delivered OR ${retry.maybeDelivered}`,
       updated_at: sql`now()`,
     })
     .where('id', '=', claimed.id)
@@ -157,8 +179,9 @@ export async function releaseForRetry(db: Database, claimed: ClaimedActivation, 
 }
 
 /**
- * Unfinished activations that nobody has touched for `staleMs` (lost job, crashed process, Redis
- * flushed). Marks them as rescheduled in the same statement, so concurrent reconcilers split the work.
+ * Unfinished activations that nobody has touched for `staleMs` past their due time (lost job,
+ * crashed process, Redis flushed). One waiting for a retry is due at next_run_at, so it is left alone
+ * until then. Marks them as rescheduled in the same statement, so concurrent reconcilers split the work.
  */
 export async function rescheduleOverdue(db: Database, staleMs: number, limit: number): Promise<string[]> {
   const result = await sql<{ id: string }>`

@@ -2,6 +2,7 @@
 // enqueues them again, so every paid activation ends SUCCESS or FAILED + refund.
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.js';
+import { isDatabaseUnavailable, isRedisUnavailable } from '../db/errors.js';
 import type { JobQueue } from '../queue/types.js';
 import { purgeIdempotencyKeys, rescheduleOverdue } from './queries.js';
 
@@ -43,7 +44,14 @@ export class Reconciler {
     const tick = () => {
       this.#running = this.runOnce()
         .then(() => undefined)
-        .catch((err: unknown) => this.log.error({ err }, 'reconciler pass failed'))
+        .catch((err: unknown) => {
+          // During an outage every pass fails the same way; the loop keeps going and catches up after it.
+          if (isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
+            this.log.warn({ err: (err as Error).message }, 'reconciler pass skipped: database or redis unavailable');
+          } else {
+            this.log.error({ err }, 'reconciler pass failed');
+          }
+        })
         .finally(() => {
           this.#running = undefined;
           if (this.#timer) this.#timer = setTimeout(tick, this.intervalMs);

@@ -3,14 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isUuid } from '../account/service.js';
-import { FINAL_STATUSES, type StatusCache } from '../cache/status-cache.js';
+import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
 import { idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
 import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
 import * as ledger from '../ledger/ledger.js';
 import type { JobQueue } from '../queue/types.js';
+import { type ActivationView, isFinal } from './domain.js';
 import * as q from './queries.js';
-import { statusView, toCached } from './status.js';
+import { statusView, toView } from './status.js';
 
 export interface ActivationAccepted {
   transaction_id: string;
@@ -24,7 +25,7 @@ export class ActivationService {
   constructor(
     private readonly db: Database,
     private readonly queue: JobQueue,
-    private readonly cache: StatusCache,
+    private readonly cache: StatusCache<ActivationView>,
     private readonly log: Logger,
   ) {}
 
@@ -54,14 +55,14 @@ export class ActivationService {
     if (outcome.replayedId !== undefined) {
       return { body: { transaction_id: outcome.replayedId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: true };
     }
-    await this.#afterCommit(toCached(outcome.row));
+    await this.#afterCommit(toView(outcome.row));
     return { body: { transaction_id: transactionId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: false };
   }
 
   /** Failures here are logged, not returned: the charge is committed and the reconciler will enqueue it. */
-  async #afterCommit(status: ReturnType<typeof toCached>): Promise<void> {
+  async #afterCommit(status: ActivationView): Promise<void> {
     try {
-      await this.cache.set(status);
+      await this.cache.set(status.transaction_id, status);
     } catch (err) {
       this.log.warn({ err, transaction_id: status.transaction_id }, 'could not cache activation status');
     }
@@ -86,9 +87,9 @@ export class ActivationService {
     }
     const row = await q.findStatus(this.db, id, userId);
     if (!row) throw notFound('Activation');
-    const status = toCached(row);
+    const status = toView(row);
     // Only final states are cached from a read: they cannot be overtaken by a later write.
-    if (FINAL_STATUSES.has(status.status)) await this.cache.set(status).catch(() => undefined);
+    if (isFinal(status)) await this.cache.set(id, status).catch(() => undefined);
     return statusView(status);
   }
 }

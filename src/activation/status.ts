@@ -1,8 +1,8 @@
 // One shape for an activation's status, whether it comes from the cache or the database.
-import type { CachedStatus } from '../cache/status-cache.js';
+import type { ActivationView } from './domain.js';
 import type { StatusRow } from './queries.js';
 
-export function toCached(row: StatusRow): CachedStatus {
+export function toView(row: StatusRow): ActivationView {
   return {
     transaction_id: row.id,
     user_id: row.user_id,
@@ -18,7 +18,7 @@ export function toCached(row: StatusRow): CachedStatus {
   };
 }
 
-export function statusView(status: CachedStatus) {
+export function statusView(status: ActivationView) {
   return {
     transaction_id: status.transaction_id,
     status: status.status,

@@ -1,41 +1,56 @@
 // Finishes activations in the background: claim → call the partner → SUCCESS, or FAILED + refund,
 // or a retry later. Each step is a compare-and-set, so a job delivered twice changes nothing twice.
+// Money goes back only on a definite answer: a rejection, or a request that never reached the
+// partner. Anything the partner may have acted on is asked again until the deadline.
 import type { Logger } from 'pino';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
 import type { ActivationJob, JobQueue } from '../queue/types.js';
-import type { Partner } from './partner.js';
+import type { ActivationView, FailureCode } from './domain.js';
+import type { Partner, PartnerResult } from './partner.js';
 import * as q from './queries.js';
-import { toCached } from './status.js';
+import { toView } from './status.js';
 
 export interface WorkerSettings {
+  /** Calls that never reached the partner before giving up (they cannot have provisioned anything). */
   maxAttempts: number;
   retryBaseMs: number;
+  /** Ceiling of one retry delay. */
+  retryMaxMs: number;
+  /** Time from the purchase after which an activation still unsettled is failed, refunded and flagged. */
+  deadlineMs: number;
   /** How long a claim is held; past it the activation counts as abandoned. */
   leaseMs: number;
 }
 
-/** Exponential backoff with full jitter between half and the whole step. */
-export function retryDelay(baseMs: number, attempt: number): number {
-  const step = baseMs * 2 ** (attempt - 1);
-  return Math.round(step / 2 + Math.random() * (step / 2));
+/** Past this many doublings every base is over any ceiling, and 2 ** n stays a finite number. */
+const MAX_DOUBLINGS = 52;
+
+/** Exponential backoff with jitter between half and the whole step, never above `maxMs`, for any attempt. */
+export function retryDelay(attempt: number, settings: { baseMs: number; maxMs: number }): number {
+  const doublings = Math.min(Math.max(attempt - 1, 0), MAX_DOUBLINGS);
+  const step = Math.min(settings.maxMs, settings.baseMs * 2 ** doublings);
+  return Math.max(1, Math.round(step / 2 + Math.random() * (step / 2)));
 }
+
+type Unsettled = Extract<PartnerResult, { outcome: 'not_sent' | 'ambiguous' }>;
 
 export class ActivationWorker {
   constructor(
     private readonly db: Database,
     private readonly partner: Partner,
     private readonly queue: JobQueue,
-    private readonly cache: StatusCache,
+    private readonly cache: StatusCache<ActivationView>,
     private readonly settings: WorkerSettings,
     private readonly log: Logger,
   ) {}
 
   readonly handle = async (job: ActivationJob): Promise<void> => {
-    const claimed = await q.claimForProcessing(this.db, job.transactionId, this.settings.leaseMs);
+    const { leaseMs, deadlineMs } = this.settings;
+    const claimed = await q.claimForProcessing(this.db, job.transactionId, { leaseMs, deadlineMs });
     if (!claimed) return; // finished already, or another worker holds it
     const log = this.log.child({ transaction_id: claimed.id, attempt: claimed.attempts });
-    await this.#store(toCached(claimed));
+    await this.#store(toView(claimed));
 
     const result = await this.partner.activate({
       transaction_id: claimed.id,
@@ -49,43 +64,56 @@ export class ActivationWorker {
       const done = await q.markSucceeded(this.db, claimed, result.reference);
       if (done) {
         log.info({ reference: result.reference }, 'activation succeeded');
-        await this.#store(toCached(done));
+        await this.#store(toView(done));
       }
       return;
     }
     if (result.outcome === 'rejected') {
-      await this.#fail(claimed, { code: 'partner_rejected', message: result.message }, log);
+      await this.#fail(claimed, { code: 'partner_rejected', message: result.message, needsReview: false }, log);
       return;
     }
-    if (claimed.attempts >= this.settings.maxAttempts) {
-      const message = `Partner unavailable after ${claimed.attempts} attempts: ${result.message}`;
-      await this.#fail(claimed, { code: 'partner_unavailable', message }, log);
-      return;
-    }
-    const delayMs = retryDelay(this.settings.retryBaseMs, claimed.attempts);
-    if (await q.releaseForRetry(this.db, claimed, delayMs, result.message)) {
-      log.warn({ reason: result.message, retry_in_ms: delayMs }, 'partner unavailable; will retry');
-      await this.#cache(claimed.id, claimed.user_id);
-      await this.queue.enqueue({ transactionId: claimed.id }, { delayMs }).catch((err: unknown) => {
-        log.error({ err }, 'could not schedule the retry; the reconciler will pick it up');
-      });
-    }
+    await this.#unsettled(claimed, result, log);
   };
 
-  async #fail(claimed: q.ClaimedActivation, error: { code: string; message: string }, log: Logger) {
+  async #unsettled(claimed: q.ClaimedActivation, result: Unsettled, log: Logger) {
+    // Once any call may have reached the partner, a later refused connection proves nothing.
+    const maybeDelivered = claimed.maybe_delivered || result.outcome === 'ambiguous';
+    if (claimed.deadline_passed) {
+      const message = maybeDelivered
+        ? `Partner gave no definite answer before the deadline: ${result.message}`
+        : `Partner unreachable until the deadline: ${result.message}`;
+      await this.#fail(claimed, { code: 'partner_unavailable', message, needsReview: maybeDelivered }, log);
+      return;
+    }
+    if (!maybeDelivered && claimed.attempts >= this.settings.maxAttempts) {
+      const message = `Partner unreachable after ${claimed.attempts} attempts: ${result.message}`;
+      await this.#fail(claimed, { code: 'partner_unavailable', message, needsReview: false }, log);
+      return;
+    }
+    const delayMs = retryDelay(claimed.attempts, { baseMs: this.settings.retryBaseMs, maxMs: this.settings.retryMaxMs });
+    const released = await q.releaseForRetry(this.db, claimed, { delayMs, lastError: result.message, maybeDelivered: result.outcome === 'ambiguous' });
+    if (!released) return;
+    log.warn({ outcome: result.outcome, reason: result.message, retry_in_ms: delayMs }, 'partner gave no definite answer; will ask again');
+    await this.#cache(claimed.id, claimed.user_id);
+    await this.queue.enqueue({ transactionId: claimed.id }, { delayMs }).catch((err: unknown) => {
+      log.error({ err }, 'could not schedule the retry; the reconciler will pick it up');
+    });
+  }
+
+  async #fail(claimed: q.ClaimedActivation, error: { code: FailureCode; message: string; needsReview: boolean }, log: Logger) {
     const failed = await q.markFailedAndRefund(this.db, claimed.id, error);
     if (failed) {
-      log.warn({ code: error.code, reason: error.message }, 'activation failed; refunded');
-      await this.#store(toCached(failed));
+      log.warn({ code: error.code, reason: error.message, needs_review: error.needsReview }, 'activation failed; refunded');
+      await this.#store(toView(failed));
     }
   }
 
   async #cache(id: string, userId: number) {
     const row = await q.findStatus(this.db, id, userId);
-    if (row) await this.#store(toCached(row));
+    if (row) await this.#store(toView(row));
   }
 
-  async #store(status: ReturnType<typeof toCached>) {
-    await this.cache.set(status).catch((err: unknown) => this.log.warn({ err }, 'could not cache activation status'));
+  async #store(status: ActivationView) {
+    await this.cache.set(status.transaction_id, status).catch((err: unknown) => this.log.warn({ err }, 'could not cache activation status'));
   }
 }

@@ -1,5 +1,6 @@
-// SQL for the admin views of users.
+// SQL for the admin views of users and activations.
 import type { Database } from '../db/connect.js';
+import type { TransactionStatus } from '../db/types.js';
 import type { KeysetSlice } from '../http/pagination.js';
 
 function usersWithBalance(db: Database) {
@@ -28,3 +29,68 @@ export async function countUsers(db: Database) {
 }
 
 export type UserWithBalance = NonNullable<Awaited<ReturnType<typeof findUserWithBalance>>>;
+
+export interface ActivationFilter {
+  status?: TransactionStatus | undefined;
+  needsReview?: boolean | undefined;
+}
+
+function activations(db: Database, filter: ActivationFilter) {
+  return db
+    .selectFrom('transactions as t')
+    .where('t.type', '=', 'ACTIVATION')
+    .$if(filter.status !== undefined, (q) => q.where('t.status', '=', filter.status!))
+    .$if(filter.needsReview !== undefined, (q) => q.where('t.needs_review', '=', filter.needsReview!));
+}
+
+/** Activations with their buyer and offer, newest first, walking the seq index (or the needs_review one). */
+export function listActivations(db: Database, filter: ActivationFilter, slice: KeysetSlice) {
+  const { after } = slice;
+  return activations(db, filter)
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .leftJoin('offers as o', 'o.id', 't.offer_id')
+    .select([
+      't.id',
+      't.seq',
+      't.user_id',
+      'u.username',
+      't.offer_id',
+      'o.name as offer_name',
+      't.amount',
+      't.status',
+      't.attempts',
+      't.reference',
+      't.error_code',
+      't.error_message',
+      't.needs_review',
+      't.next_run_at',
+      't.created_at',
+      't.updated_at',
+      't.completed_at',
+    ])
+    .$if(after !== undefined, (q) => q.where('t.seq', after!.op, after!.key))
+    .orderBy('t.seq', slice.order)
+    .limit(slice.limit)
+    .execute();
+}
+
+export type ActivationRow = Awaited<ReturnType<typeof listActivations>>[number];
+
+/**
+ * Totals come from the trigger-kept tallies; only the few activations flagged for review are
+ * counted row by row (through their partial index), and the rest is the difference.
+ */
+export async function countActivations(db: Database, filter: ActivationFilter) {
+  const tally = await db
+    .selectFrom('transaction_counts')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), eb.lit(0)).as('n'))
+    .where('type', '=', 'ACTIVATION')
+    .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status!))
+    .executeTakeFirstOrThrow();
+  const total = Number(tally.n);
+  if (filter.needsReview === undefined) return total;
+  const flagged = await activations(db, { status: filter.status, needsReview: true })
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return filter.needsReview ? Number(flagged.n) : total - Number(flagged.n);
+}

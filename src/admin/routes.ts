@@ -1,4 +1,4 @@
-// /api/v1/admin: users, balances, offers and all transactions. Admins only.
+// /api/v1/admin: users, balances, offers, all transactions and activations. Admins only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { creditAccount, transactionPage } from '../account/service.js';
 import { TransactionView } from '../account/schemas.js';
@@ -10,12 +10,38 @@ import { errors, IdempotencyHeaders, IdParams, Page } from '../http/schemas.js';
 import { NewOffer, Offer, OfferListQuery, OfferPatch } from '../offers/schemas.js';
 import { changeOffer, createOffer, getOffer, offerPage } from '../offers/service.js';
 import * as q from './queries.js';
-import { AdminTransactionQuery, AdminUser, CreditBody, CreditResult, NewUserBody, UserListQuery } from './schemas.js';
+import {
+  AdminActivation,
+  AdminActivationQuery,
+  AdminTransactionQuery,
+  AdminUser,
+  CreditBody,
+  CreditResult,
+  NewUserBody,
+  UserListQuery,
+} from './schemas.js';
 
 const schemaDefaults = { tags: ['admin'], security: [{ bearer: [] }] };
 const guarded = errors(401, 403);
 
 const adminView = (user: q.UserWithBalance) => ({ ...userView(user), balance: user.balance });
+
+const activationView = (row: q.ActivationRow) => ({
+  transaction_id: row.id,
+  user: { id: row.user_id, username: row.username },
+  offer: row.offer_id === null ? null : { id: row.offer_id, name: row.offer_name ?? '' },
+  amount: row.amount,
+  status: row.status,
+  attempts: row.attempts,
+  reference: row.reference,
+  error_code: row.error_code,
+  last_error: row.error_message,
+  needs_review: row.needs_review,
+  next_attempt_at: row.completed_at === null ? (row.next_run_at?.toISOString() ?? null) : null,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+  completed_at: row.completed_at?.toISOString() ?? null,
+});
 
 const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', requireAdmin);
@@ -87,6 +113,22 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { user, status, type, limit, cursor } = request.query;
     return transactionPage(app.db, { userId: user, status, type }, { limit, cursor });
+  });
+
+  app.get('/activations/', {
+    schema: { ...schemaDefaults, querystring: AdminActivationQuery, response: { 200: Page(AdminActivation), ...guarded, ...errors(400) } },
+  }, async (request) => {
+    const { status, needs_review: needsReview, limit, cursor } = request.query;
+    const filter = { status, needsReview };
+    const [count, page] = await Promise.all([
+      q.countActivations(app.db, filter),
+      keysetPage(
+        { limit, cursor, order: 'desc', maxKey: Number.MAX_SAFE_INTEGER },
+        (row: q.ActivationRow) => row.seq,
+        (slice) => q.listActivations(app.db, filter, slice),
+      ),
+    ]);
+    return { count, ...page, results: page.results.map(activationView) };
   });
 };
 

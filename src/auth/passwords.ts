@@ -1,6 +1,7 @@
 // argon2id password hashing. Hashing runs on libuv's thread pool, so a login never blocks the event loop.
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
+import { unavailable } from '../domain/errors.js';
 
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
@@ -11,9 +12,21 @@ const HASH_SLOTS = Math.max(1, availableParallelism() - 1);
 let running = 0;
 const waiting: Array<() => void> = [];
 
+// A login storm beyond what the slots get through in a few seconds is refused at once: a growing
+// queue only makes every login wait until its client gives up.
+let maxWaiting = 32;
+const RETRY_AFTER_SECONDS = 2;
+
+/** How many hashes may wait for a slot (PASSWORD_HASH_QUEUE_MAX); one setting for the whole process, as the slots are. */
+export function limitPasswordHashQueue(max: number): void {
+  maxWaiting = max;
+}
+
 async function inSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= HASH_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
+  if (running >= HASH_SLOTS) {
+    if (waiting.length >= maxWaiting) throw unavailable('Too many logins at once; try again shortly', RETRY_AFTER_SECONDS);
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else running++;
   try {
     return await work();
   } finally {
@@ -32,7 +45,11 @@ let decoy: Promise<string> | undefined;
 
 export async function verifyPassword(hash: string | undefined, password: string): Promise<boolean> {
   if (hash === undefined) {
-    decoy ??= hashPassword('decoy password that never matches');
+    // A decoy refused for a full queue must not stay refused for good.
+    decoy ??= hashPassword('decoy password that never matches').catch((err: unknown) => {
+      decoy = undefined;
+      throw err;
+    });
     const decoyHash = await decoy;
     await inSlot(() => argon2.verify(decoyHash, password));
     return false;

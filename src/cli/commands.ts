@@ -1,30 +1,25 @@
 // The commands behind src/cli.ts, loaded only once a valid command name and configuration are known.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pino } from 'pino';
-import { type TSchema, Type } from 'typebox';
+import type { TSchema } from 'typebox';
 import { creditAccount } from '../account/service.js';
 import { CreditBody, NewUserBody } from '../admin/schemas.js';
-import { hashPassword } from '../auth/passwords.js';
 import { findUserByUsername } from '../auth/queries.js';
-import { NewPassword } from '../auth/schemas.js';
 import { createUser } from '../auth/service.js';
 import { seedDemoOffers } from '../bootstrap.js';
 import type { Config } from '../config.js';
 import { embeddedDir, openDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { invalid } from '../domain/errors.js';
-import { IdempotencyHeaders, MoneyInput } from '../http/schemas.js';
+import { IdempotencyHeaders } from '../http/schemas.js';
 import { describeValidation, validatorCompiler } from '../http/validation.js';
 import { createRuntime, type Runtime } from '../runtime.js';
-import { BENCH_BALANCE, BENCH_PASSWORD, benchUsername, DEFAULT_BATCH } from './bench-data.js';
 import { CommandError, UsageError } from './errors.js';
 import { canPrompt, promptNewPassword } from './prompt.js';
-import { seedHistory, seedOffers, seedUsers } from './seed.js';
 
 type Env = Record<string, string | undefined>;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-const err = (line: string) => process.stderr.write(`${line}\n`);
 
 function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
@@ -48,12 +43,6 @@ function validate(schema: TSchema, value: Record<string, unknown>): void {
   throw invalid('validation_error', message, details);
 }
 
-function count(name: string, raw: string | undefined): number {
-  if (raw === undefined) return 0;
-  if (!/^\d{1,8}$/.test(raw)) throw new UsageError(`--${name} must be a whole number up to 99999999, got "${raw}"`);
-  return Number(raw);
-}
-
 /** Logs go to stderr so that stdout carries only the command's answer. */
 async function withRuntime<T>(config: Config, run: (runtime: Runtime) => Promise<T>): Promise<T> {
   const log = pino({ level: config.logLevel, base: { service: 'offers-api', role: 'cli' } }, pino.destination({ dest: 2, sync: true }));
@@ -68,7 +57,12 @@ async function withRuntime<T>(config: Config, run: (runtime: Runtime) => Promise
 
 async function migrate(config: Config, args: string[]): Promise<void> {
   expectPositionals('migrate', parse(args, {}).positionals, []);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: embeddedDir(config.dataDir), poolSize: 1 });
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: embeddedDir(config.dataDir),
+    poolSize: 1,
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+  });
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length === 0) out('Database is up to date.');
@@ -120,62 +114,10 @@ async function credit(config: Config, args: string[]): Promise<void> {
   out(`${what} ${amount} ${config.currency} to ${username}: transaction ${body.transaction_id}, new balance ${body.balance} ${config.currency}`);
 }
 
-/** Prints a line at each tenth of the way, for runs that take a while. */
-function progressPrinter(label: string) {
-  let shown = -1;
-  return (done: number, total: number) => {
-    const tenth = Math.floor((done * 10) / total);
-    if (tenth === shown) return;
-    shown = tenth;
-    err(`  ${label}: ${done}/${total}`);
-  };
-}
-
 async function seed(config: Config, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, {
-    users: { type: 'string' },
-    balance: { type: 'string', default: BENCH_BALANCE },
-    password: { type: 'string', default: BENCH_PASSWORD },
-    offers: { type: 'string' },
-    'history-user': { type: 'string' },
-    history: { type: 'string' },
-    batch: { type: 'string' },
-  });
-  expectPositionals('seed', positionals, []);
-  const users = count('users', values.users);
-  const offers = count('offers', values.offers);
-  const history = count('history', values.history);
-  const batch = values.batch === undefined ? DEFAULT_BATCH : count('batch', values.batch);
-  if (batch < 1) throw new UsageError('--batch must be at least 1');
-  const historyUser = values['history-user'];
-  if ((historyUser === undefined) !== (values.history === undefined)) {
-    throw new UsageError('--history-user and --history go together');
-  }
-  validate(Type.Object({ balance: MoneyInput, password: NewPassword }), { balance: values.balance, password: values.password });
-  const bulk = values.users !== undefined || values.offers !== undefined || historyUser !== undefined;
-
-  await withRuntime(config, async (runtime) => {
-    const { db } = runtime;
-    if (!bulk) {
-      const added = await seedDemoOffers(runtime);
-      out(added > 0 ? `Added ${added} demo offers.` : 'The catalogue already has offers; no demo offers added.');
-      return;
-    }
-    if (offers > 0) {
-      const { added } = await seedOffers(db, offers);
-      out(`Offers: ${added} added, ${offers - added} already there.`);
-    }
-    // One hash for every seeded user: argon2 is deliberately slow.
-    const passwordHash = users > 0 || historyUser !== undefined ? await hashPassword(values.password) : '';
-    if (users > 0) {
-      const { created } = await seedUsers(db, { count: users, balance: values.balance, passwordHash, batch }, progressPrinter('users'));
-      out(`Users: ${created} created, ${users - created} already there (${benchUsername(1)} … ${benchUsername(users)}).`);
-    }
-    if (historyUser !== undefined) {
-      const result = await seedHistory(db, { username: historyUser, count: history, passwordHash, batch }, progressPrinter('history'));
-      out(`History of ${historyUser}: ${result.added} transactions added, ${history - result.added} already there; balance ${result.balance} ${config.currency}.`);
-    }
-  });
+  expectPositionals('seed', parse(args, {}).positionals, []);
+  const added = await withRuntime(config, seedDemoOffers);
+  out(added > 0 ? `Added ${added} demo offers.` : 'The catalogue already has offers; no demo offers added.');
 }
 
 export const commands: Record<string, (config: Config, args: string[], env: Env) => Promise<void>> = {

@@ -4,6 +4,7 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely/migrati
 import * as initial from './migrations/001_initial.js';
 import * as activationDuration from './migrations/002_activation_duration.js';
 import * as historyFilterIndexes from './migrations/003_history_filter_indexes.js';
+import * as activationReview from './migrations/005_activation_review.js';
 import * as events from './migrations/006_events.js';
 import type { DB } from './types.js';
 
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_activation_duration': activationDuration,
   '003_history_filter_indexes': historyFilterIndexes,
+  '005_activation_review': activationReview,
   '006_events': events,
 };
 

@@ -1,12 +1,14 @@
 // Table types for Kysely. Money columns are NUMERIC and travel as decimal strings.
 import type { ColumnType, Generated } from 'kysely';
+import type { ActivationStatus } from '../activation/domain.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** NUMERIC read as a string ("20.00"); written as a string too, never a JS float. */
 type Money = string;
 
 export type TransactionType = 'ACTIVATION' | 'REFUND' | 'CREDIT';
-export type TransactionStatus = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
+/** The activation's statuses; CREDIT and REFUND rows use SUCCESS. */
+export type TransactionStatus = ActivationStatus;
 
 export interface UsersTable {
   id: Generated<number>;
@@ -52,6 +54,10 @@ export interface TransactionsTable {
   attempts: Generated<number>;
   lease_until: Date | null;
   next_run_at: Date | null;
+  /** A request may have reached the partner: only a definite answer or the deadline settles it. */
+  maybe_delivered: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Refunded at the deadline without a definite answer: a person checks it with the partner. */
+  needs_review: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
   completed_at: Date | null;

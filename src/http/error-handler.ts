@@ -1,5 +1,6 @@
 // One error shape for the whole API: {error, code, details?}. Bad input is a 4xx, never a 500.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isDatabaseUnavailable, isRedisUnavailable } from '../db/errors.js';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
 import { describeValidation } from './validation.js';
 
@@ -13,6 +14,9 @@ const STATUS_OF_KIND: Record<ErrorKind, number> = {
   rate_limited: 429,
   unavailable: 503,
 };
+
+/** Retry-After when the database or Redis cannot be reached: about how long a restart or failover takes. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'Request body is too large' },
@@ -52,6 +56,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (known) return reply.code(known.status).send({ error: known.message, code: known.code });
     if (err instanceof SyntaxError || err.code?.startsWith('FST_ERR_CTP')) {
       return reply.code(400).send({ error: 'Body could not be parsed', code: 'invalid_body' });
+    }
+    if (isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
+      // An outage, not a bug: no stack per request, and the client is told to come back.
+      request.log.warn({ err: err.message, code: err.code }, 'database or redis unavailable; answered 503');
+      reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return reply.code(503).send({ error: 'Service temporarily unavailable; try again shortly', code: 'service_unavailable' });
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {

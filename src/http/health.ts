@@ -5,12 +5,15 @@ import { Type } from 'typebox';
 
 const Status = Type.Object({
   status: Type.String(),
-  checks: Type.Optional(Type.Record(Type.String(), Type.String())),
+  checks: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]))),
 });
 
 const TIMEOUT_MS = 2000;
 
-async function probe(check: () => Promise<unknown>): Promise<string> {
+type CheckState = 'ok' | 'unavailable';
+
+/** 'ok' or 'unavailable'; the reason goes to the log only, since /ready needs no token. */
+async function probe(check: () => Promise<unknown>, onFailure: (reason: string) => void): Promise<CheckState> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -21,7 +24,8 @@ async function probe(check: () => Promise<unknown>): Promise<string> {
     ]);
     return 'ok';
   } catch (err) {
-    return `error: ${(err as Error).message}`;
+    onFailure((err as Error).message);
+    return 'unavailable';
   } finally {
     clearTimeout(timer);
   }
@@ -31,9 +35,10 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', { schema: { tags: ['health'], response: { 200: Status } } }, async () => ({ status: 'ok' }));
 
   app.get('/ready', { schema: { tags: ['health'], response: { 200: Status, 503: Status } } }, async (_request, reply) => {
-    const checks: Record<string, string> = { database: await probe(() => sql`SELECT 1`.execute(app.db)) };
+    const failed = (component: string) => (reason: string) => app.log.warn({ component, reason }, 'readiness check failed');
+    const checks: Record<string, CheckState> = { database: await probe(() => sql`SELECT 1`.execute(app.db), failed('database')) };
     const redis = app.redis;
-    if (redis) checks.redis = await probe(() => redis.ping());
+    if (redis) checks.redis = await probe(() => redis.ping(), failed('redis'));
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });

@@ -58,6 +58,14 @@ export class MemoryQueue implements JobQueue {
     while (this.#running.size > 0) await Promise.all([...this.#running]);
   }
 
+  /** Resolves once no job is waiting, delayed or running: tests await it instead of sleeping. */
+  async idle(): Promise<void> {
+    while (!this.#stopped && (this.#running.size > 0 || this.#pending.length > 0 || this.#timers.size > 0)) {
+      // A delayed job has no promise to wait on until its timer pushes it; look again shortly.
+      await (this.#running.size > 0 ? Promise.all([...this.#running]) : new Promise((resolve) => setTimeout(resolve, 5)));
+    }
+  }
+
   async close(): Promise<void> {
     await this.stopWorker();
   }

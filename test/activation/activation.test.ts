@@ -11,7 +11,8 @@ import {
   waitForFinal,
 } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
-import { ledgerMismatches, transactionsOf } from '../helpers/ledger.js';
+import { expectMoneyBalanced, transactionsOf } from '../helpers/ledger.js';
+import { queueDrained } from '../helpers/queue.js';
 
 interface Account {
   balance: string;
@@ -59,7 +60,7 @@ describe.each(backends)('activation on %s (partner simulator)', (backend) => {
       ['ACTIVATION', 'SUCCESS'],
       ['CREDIT', 'SUCCESS'],
     ]);
-    expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+    await expectMoneyBalanced(t.runtime.db);
   });
 
   it('refuses an activation the balance cannot cover and writes nothing', async () => {
@@ -112,7 +113,7 @@ describe.each(backends)('activation on %s (partner simulator)', (backend) => {
     expect((await getJson<Account>(t.app, user.access, '/api/v1/account/')).balance).toBe('0.00');
     const activations = (await transactionsOf(t.runtime.db, user.id)).filter((r) => r.type === 'ACTIVATION');
     expect(activations).toHaveLength(1);
-    expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+    await expectMoneyBalanced(t.runtime.db);
   });
 
   it('replays an Idempotency-Key: same transaction, charged once', async () => {
@@ -235,7 +236,7 @@ describe.each(backends)('activation on %s (partner simulator)', (backend) => {
     const before = await getJson<Account>(t.app, user.access, '/api/v1/account/');
 
     await Promise.all([t.runtime.queue.enqueue({ transactionId: id }), t.runtime.queue.enqueue({ transactionId: id })]);
-    await new Promise((r) => setTimeout(r, 300));
+    await queueDrained(t);
 
     expect(await getJson<Account>(t.app, user.access, '/api/v1/account/')).toEqual(before);
     expect((await activationStatus(t.app, user.access, id)).json()).toEqual(done);
@@ -261,7 +262,7 @@ describe.each(backends)('activation on %s (simulator rejecting everything)', (ba
 
     // A second delivery of the same job must not refund again.
     await t.runtime.queue.enqueue({ transactionId: id });
-    await new Promise((r) => setTimeout(r, 200));
+    await queueDrained(t);
 
     const account = await getJson<Account>(t.app, user.access, '/api/v1/account/');
     expect(account.balance).toBe('30.00');
@@ -277,7 +278,7 @@ describe.each(backends)('activation on %s (simulator rejecting everything)', (ba
     );
     expect(history.results).toHaveLength(1);
     expect(history.results[0]!.related_transaction_id).toBe(id);
-    expect(await ledgerMismatches(t.runtime.db)).toEqual([]);
+    await expectMoneyBalanced(t.runtime.db);
   });
 });
 

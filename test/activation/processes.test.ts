@@ -17,10 +17,10 @@ import {
   removeEmbeddedTemplate,
   Processes,
   type Sql,
-  unbalancedAccounts,
   waitFor,
   waitForStatus,
 } from '../helpers/processes.js';
+import { moneyDiscrepancies } from '../helpers/ledger.js';
 
 const TEST_TIMEOUT_MS = 180_000;
 
@@ -85,7 +85,7 @@ describe.concurrent.each(backends)('server processes on %s', (backend) => {
     const { money, subscriptions, unbalanced } = await query(async (db) => ({
       money: await moneyOf(db, user.id),
       subscriptions: await db.rows<{ offer_id: number }>('SELECT offer_id FROM subscriptions WHERE user_id = $1', [user.id]),
-      unbalanced: await unbalancedAccounts(db),
+      unbalanced: await moneyDiscrepancies(db),
     }));
     expect(money.activations).toHaveLength(1);
     expect(money.activations[0]).toMatchObject({ id, status: 'SUCCESS', amount: '20.00' });
@@ -134,7 +134,7 @@ describe.concurrent.each(backends)('server processes on %s', (backend) => {
     const succeeded = server.logIndex((l) => l.msg === 'activation succeeded' && l.transaction_id === id);
     expect(succeeded, server.describe()).toBeGreaterThan(shuttingDown);
 
-    const { money, unbalanced } = await query(async (db) => ({ money: await moneyOf(db, user.id), unbalanced: await unbalancedAccounts(db) }));
+    const { money, unbalanced } = await query(async (db) => ({ money: await moneyOf(db, user.id), unbalanced: await moneyDiscrepancies(db) }));
     expect(money.activations).toHaveLength(1);
     expect(money.activations[0]).toMatchObject({ id, status: 'SUCCESS', attempts: 1 });
     expect(money.activations[0]!.completed_at).not.toBeNull();
@@ -168,7 +168,7 @@ describe.concurrent('server processes on embedded', () => {
     }
     expect((await second.kill('SIGTERM')).code).toBe(0);
 
-    const { money, unbalanced } = await query(async (db) => ({ money: await moneyOf(db, user.id), unbalanced: await unbalancedAccounts(db) }));
+    const { money, unbalanced } = await query(async (db) => ({ money: await moneyOf(db, user.id), unbalanced: await moneyDiscrepancies(db) }));
     expect(money.activations.map((a) => [a.id, a.status])).toEqual(ids.map((id) => [id, 'SUCCESS']));
     // The queued one was never claimed before the kill: only the reconciler can have sent it to a worker.
     expect(money.activations[1]!.attempts).toBe(1);
@@ -212,7 +212,7 @@ describe.concurrent.each(scaledBackends)('server processes on %s with Redis', (b
     await procs.start('worker', { ...env, ROLE: 'worker', ...FAST_RECOVERY_ENV });
     await waitForStatus(api.url, user.token, id, 'SUCCESS', { timeoutMs: 30_000, context: () => procs.describe() });
 
-    const { money, unbalanced } = await query(async (db) => ({ money: await moneyOf(db, user.id), unbalanced: await unbalancedAccounts(db) }));
+    const { money, unbalanced } = await query(async (db) => ({ money: await moneyOf(db, user.id), unbalanced: await moneyDiscrepancies(db) }));
     expect(money.activations).toHaveLength(1);
     expect(money.activations[0]).toMatchObject({ id, status: 'SUCCESS', attempts: 1 });
     expect(money.refunds).toBe(0);
@@ -259,7 +259,7 @@ describe.concurrent.each(scaledBackends)('server processes on %s with Redis', (b
       // One connection answers one query at a time.
       const fundedMoney = [];
       for (const u of funded) fundedMoney.push(await moneyOf(db, u.id));
-      return { poor: await moneyOf(db, poor.id), funded: fundedMoney, unbalanced: await unbalancedAccounts(db) };
+      return { poor: await moneyOf(db, poor.id), funded: fundedMoney, unbalanced: await moneyDiscrepancies(db) };
     });
     expect(results.poor.activations.map((a) => [a.id, a.status])).toEqual([[winner, 'SUCCESS']]);
     expect(results.poor.ledgerRows.filter((r) => r.transaction_id === winner)).toHaveLength(1);

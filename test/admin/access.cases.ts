@@ -28,6 +28,7 @@ export function accessTests(app: () => TestApp) {
       ['GET', `/api/v1/admin/offers/${offerId}/`, undefined],
       ['PATCH', `/api/v1/admin/offers/${offerId}/`, { description: 'changed' }],
       ['GET', '/api/v1/admin/transactions/', undefined],
+      ['GET', '/api/v1/admin/activations/', undefined],
     ];
 
     const call = (method: Method, url: string, payload: object | undefined, headers: Record<string, string>) =>

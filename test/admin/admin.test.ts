@@ -3,6 +3,7 @@ import { describe } from 'vitest';
 import { backends } from '../helpers/backends.js';
 import { sharedApp } from '../helpers/checks.js';
 import { accessTests } from './access.cases.js';
+import { adminActivationTests } from './activations.cases.js';
 import { adminOfferTests } from './offers.cases.js';
 import { adminTransactionTests } from './transactions.cases.js';
 import { userAndCreditTests } from './users.cases.js';
@@ -13,4 +14,5 @@ describe.each(backends)('admin on %s', (backend) => {
   userAndCreditTests(app);
   adminOfferTests(app);
   adminTransactionTests(app);
+  adminActivationTests(app);
 });

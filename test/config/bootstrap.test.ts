@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,23 +67,32 @@ describe.each(backends)('bootstrap on %s', (backend) => {
     return { ...env, ...overrides };
   }
 
-  it('on a first start creates an admin with a random password shown once and the demo offers, and a restart adds neither again', async () => {
+  it('on a first start creates the demo offers and, on the embedded database, an admin whose random password is in an owner-only file and never in the log; a restart adds neither again', async () => {
     const env = await storage({ SEED_DEMO: 'true' });
     const first = await start(env);
     cleanups.push(() => first.runtime.close());
     // Two processes starting at the same moment must not seed twice or create two admins.
     await Promise.all([bootstrap(first.runtime), bootstrap(first.runtime)]);
     expect(await offerNames(first.runtime)).toEqual(DEMO_OFFERS.map((o) => o.name));
-    expect(await admins(first.runtime)).toEqual(['admin']);
-    const shown = first.logs.filter((l) => typeof l.password === 'string');
-    expect(shown).toHaveLength(1);
-    expect(shown[0]).toMatchObject({ username: 'admin' });
-    const password = shown[0]!.password as string;
-    expect(password.length).toBeGreaterThanOrEqual(12);
-    expect(await canLogIn(first.runtime, 'admin', password)).toBe(true);
-
-    await bootstrap(first.runtime);
-    expect(first.logs.filter((l) => typeof l.password === 'string')).toHaveLength(1);
+    const file = join(env.DATA_DIR!, 'admin-password');
+    if (backend === 'embedded') {
+      expect(await admins(first.runtime)).toEqual(['admin']);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const password = readFileSync(file, 'utf8').trim();
+      expect(password.length).toBeGreaterThanOrEqual(12);
+      expect(JSON.stringify(first.logs)).not.toContain(password);
+      const created = first.logs.filter((l) => typeof l.msg === 'string' && l.msg.includes('created admin user'));
+      expect(created).toHaveLength(1);
+      expect(created[0]).toMatchObject({ username: 'admin', file });
+      expect(readdirSync(env.DATA_DIR!).filter((name) => name.startsWith('admin-password'))).toEqual(['admin-password']);
+      expect(await canLogIn(first.runtime, 'admin', password)).toBe(true);
+    } else {
+      expect(await admins(first.runtime)).toEqual([]);
+      expect(existsSync(file)).toBe(false);
+      const hints = first.logs.filter((l) => l.level === 40 && String(l.msg).includes('offers-api create-user NAME --admin'));
+      expect(hints.length).toBeGreaterThanOrEqual(1);
+    }
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     await first.runtime.close();
     cleanups.pop();
 
@@ -89,10 +100,10 @@ describe.each(backends)('bootstrap on %s', (backend) => {
     cleanups.push(() => second.runtime.close());
     await bootstrap(second.runtime);
     expect(await offerNames(second.runtime)).toEqual(DEMO_OFFERS.map((o) => o.name));
-    expect(await admins(second.runtime)).toEqual(['admin']);
-    expect(second.logs.some((l) => typeof l.password === 'string')).toBe(false);
-    expect(await canLogIn(second.runtime, 'admin', password)).toBe(true);
-  });
+    expect(await admins(second.runtime)).toEqual(backend === 'embedded' ? ['admin'] : []);
+    expect(second.logs.some((l) => String(l.msg).includes('created admin user'))).toBe(false);
+    expect(existsSync(file) ? readFileSync(file, 'utf8') : undefined).toBe(before);
+  }, 120_000);
 
   it('creates the admin named by ADMIN_USERNAME/ADMIN_PASSWORD, seeds nothing with SEED_DEMO=false, and never seeds a catalogue that has offers', async () => {
     const env = await storage({ SEED_DEMO: 'false', ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password });
@@ -113,5 +124,5 @@ describe.each(backends)('bootstrap on %s', (backend) => {
     expect(await admins(runtime)).toEqual([ADMIN.username, 'ops']);
     await bootstrap(restarted);
     expect(await admins(runtime)).toEqual([ADMIN.username, 'ops']);
-  });
+  }, 60_000);
 });

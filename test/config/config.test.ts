@@ -61,6 +61,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       LOGIN_MAX_FAILURES: '3',
       CORS_ORIGIN: 'https://shop.example',
+      PARTNER_URL: 'https://partner.example/api/',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -78,6 +79,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       loginMaxFailures: 3,
       corsOrigin: 'https://shop.example',
+      partnerUrl: 'https://partner.example/api',
     });
   });
 
@@ -117,6 +119,35 @@ describe('loadConfig', () => {
   it('needs ADMIN_USERNAME and ADMIN_PASSWORD together', () => {
     expect(configError({ ...base(), ADMIN_USERNAME: 'ops' }).message).toMatch(/ADMIN_PASSWORD/);
     expect(configError({ ...base(), ADMIN_PASSWORD: 'secret-password' }).message).toMatch(/ADMIN_USERNAME/);
+  });
+
+  it('refuses PostgreSQL without PARTNER_URL, so a forgotten partner never means taking money and provisioning nothing', () => {
+    const postgres = { ...base(), DATABASE_URL: 'postgres://app@db/offers' };
+    const err = configError(postgres);
+    expect(err.message).toMatch(/PARTNER_URL/);
+    expect(err.message).toMatch(/PARTNER_SIMULATOR=true/);
+    expect(err.message).not.toContain('\n');
+    expect(configError({ ...postgres, PARTNER_SIMULATOR: 'false' }).message).toMatch(/PARTNER_URL/);
+    expect(loadConfig({ ...postgres, PARTNER_SIMULATOR: 'true' }).partnerUrl).toBeUndefined();
+    expect(loadConfig({ ...postgres, PARTNER_URL: 'http://partner:8080' }).partnerUrl).toBe('http://partner:8080');
+  });
+
+  it('runs the simulator on the embedded default unless PARTNER_SIMULATOR=false, which then needs PARTNER_URL', () => {
+    expect(loadConfig(base()).partnerUrl).toBeUndefined();
+    expect(configError({ ...base(), PARTNER_SIMULATOR: 'false' }).message).toMatch(/PARTNER_URL/);
+    expect(configError({ ...base(), PARTNER_SIMULATOR: 'sometimes' }).message).toMatch(/PARTNER_SIMULATOR/);
+  });
+
+  it('lets the CLI, which never calls the partner, work on PostgreSQL without partner settings', () => {
+    const config = loadConfig({ ...base(), DATABASE_URL: 'postgres://app@db/offers' }, { partnerRequired: false });
+    expect(config.databaseUrl).toBe('postgres://app@db/offers');
+  });
+
+  it('adds demo offers by default only on the embedded database', () => {
+    expect(loadConfig(base()).seedDemo).toBe(true);
+    const postgres = { ...base(), DATABASE_URL: 'postgres://app@db/offers', PARTNER_SIMULATOR: 'true' };
+    expect(loadConfig(postgres).seedDemo).toBe(false);
+    expect(loadConfig({ ...postgres, SEED_DEMO: 'true' }).seedDemo).toBe(true);
   });
 
   it('requires JWT_SECRET when DATABASE_URL is set', () => {

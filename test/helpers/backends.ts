@@ -60,6 +60,8 @@ export async function backendEnv(backend: Backend): Promise<{ env: Record<string
   if (backend === 'embedded') return { env, cleanup: async () => {} };
   const database = await freshDatabase();
   env.DATABASE_URL = database.url;
+  // Outside the embedded default the simulator must be asked for; tests of a real partner set PARTNER_URL.
+  env.PARTNER_SIMULATOR = 'true';
   if (redisUrl) {
     env.REDIS_URL = redisUrl;
     env.REDIS_KEY_PREFIX = `offers-test-${randomBytes(6).toString('hex')}`;

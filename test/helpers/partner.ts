@@ -7,7 +7,8 @@ export interface PartnerCall {
   body: { transaction_id: string; user_id: number; offer_id: number; amount: string; duration_days: number };
 }
 
-export type PartnerReply = { status: number; body?: unknown; delayMs?: number };
+/** `reset`: the request arrived, then the connection drops without an answer. */
+export type PartnerReply = { status: number; body?: unknown; delayMs?: number; reset?: boolean };
 
 export class FakePartner {
   readonly calls: PartnerCall[] = [];
@@ -23,6 +24,10 @@ export class FakePartner {
         const call = { headers: req.headers, body: JSON.parse(text) as PartnerCall['body'] };
         this.calls.push(call);
         const reply = this.respond(this.calls.length, call);
+        if (reply.reset) {
+          req.socket.destroy();
+          return;
+        }
         setTimeout(() => {
           if (res.destroyed) return;
           res.writeHead(reply.status, { 'content-type': 'application/json' });

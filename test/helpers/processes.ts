@@ -435,13 +435,3 @@ export async function moneyOf(db: Sql, userId: number) {
   );
   return { activations, refunds: refunds!.n, balance: account!.balance, ledgerRows };
 }
-
-/** Accounts whose balance differs from the sum of their ledger entries (should be none). */
-export function unbalancedAccounts(db: Sql) {
-  return db.rows<{ user_id: number; balance: string; ledger: string }>(
-    `SELECT a.user_id, a.balance::text, COALESCE(sum(l.amount), 0)::text AS ledger
-       FROM accounts a LEFT JOIN ledger_entries l ON l.user_id = a.user_id
-      GROUP BY a.user_id, a.balance
-     HAVING a.balance <> COALESCE(sum(l.amount), 0)`,
-  );
-}

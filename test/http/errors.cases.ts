@@ -28,6 +28,8 @@ export function errorTests(app: () => TestApp) {
       ['POST', '/api/v1/offers/'],
       ['DELETE', '/api/v1/admin/offers/1/'],
       ['GET', '/api/v2/offers/'],
+      ['PROPFIND', '/api/v1/offers/'],
+      ['TRACE', '/health'],
     ] as const)('answers %s %s with a JSON 404', async (method, url) => {
       const res = await t.app.inject({ method, url, headers: bearer(user.access) });
       expectError(res, 404, 'not_found');
@@ -73,6 +75,13 @@ export function errorTests(app: () => TestApp) {
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/account/transactions/%ZZ/', headers: bearer(user.access) });
       expectError(res, 400, 'bad_request');
       expect(res.body).not.toMatch(/\bat .*:\d+:\d+|node_modules/);
+    });
+
+    it('answers a path segment too long to route with a 414 that does not echo the URL', async () => {
+      const segment = 'a'.repeat(200);
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/offers/${segment}/`, headers: bearer(user.access) });
+      expectError(res, 414, 'uri_too_long');
+      expect(res.body).not.toContain(segment);
     });
 
     it('answers validation errors with details naming the field', async () => {

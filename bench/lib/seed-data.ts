@@ -1,12 +1,27 @@
 // Bulk data for benchmarks, written with set-based SQL in batches. Every balance is backed by
 // ledger rows (balance == sum of the ledger, balance_after == running balance), and re-running a
-// seed only adds what is missing.
+// seed only adds what is missing. Benchmark-only: it switches a trigger off on the live table and
+// gives every user one known password, so it stays out of the shipped CLI.
 import { sql } from 'kysely';
-import { findUserByUsername, insertUser } from '../auth/queries.js';
-import { USERNAME_PATTERN } from '../auth/service.js';
-import type { Database } from '../db/connect.js';
-import { BENCH_OFFER_PREFIX, BENCH_OFFER_PRICE, BENCH_USER_PREFIX, HISTORY_AMOUNT } from './bench-data.js';
-import { CommandError } from './errors.js';
+import { findUserByUsername, insertUser } from '../../src/auth/queries.js';
+import { USERNAME_PATTERN } from '../../src/auth/service.js';
+import type { Database } from '../../src/db/connect.js';
+
+export const BENCH_USER_PREFIX = 'bench_user_';
+export const BENCH_OFFER_PREFIX = 'Bench offer ';
+export const BENCH_OFFER_PRICE = '1.00';
+export const BENCH_PASSWORD = 'bench-password';
+export const BENCH_BALANCE = '100.00';
+export const HISTORY_AMOUNT = '0.01';
+/** Rows written per database transaction. */
+export const DEFAULT_BATCH = 50_000;
+
+/** bench_user_000001 … bench_user_999999, then bench_user_1000000 …: sorts and reads well. */
+export const benchUsername = (n: number) => `${BENCH_USER_PREFIX}${String(n).padStart(6, '0')}`;
+
+export class SeedError extends Error {
+  override name = 'SeedError';
+}
 
 const SEED_BALANCE_REASON = 'Benchmark seed balance';
 const HISTORY_REASON = 'Benchmark history';
@@ -70,7 +85,7 @@ export async function seedUsers(
 
 async function createHistoryUser(db: Database, options: { username: string; passwordHash: string }) {
   if (!new RegExp(USERNAME_PATTERN).test(options.username)) {
-    throw new CommandError('username must be 3-150 letters, digits or _ . @ + -');
+    throw new SeedError('username must be 3-150 letters, digits or _ . @ + -');
   }
   return insertUser(db, { username: options.username, email: null, passwordHash: options.passwordHash, isAdmin: false });
 }
