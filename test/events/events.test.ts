@@ -85,7 +85,7 @@ describe.each(backends)('events of a failed activation on %s', (backend) => {
   });
   afterAll(async () => t?.close());
 
-  it('records refund.created with the activation it gives back, once', async () => {
+  it('records pending, refund.created and activation.failed with the reason and the refund', async () => {
     const user = await newUser(t.app, { balance: '20.00' });
     const offer = await newOffer(t.app, { price: '15.00' });
     const id = (await activate(t.app, user.access, offer.id)).json().transaction_id as string;
@@ -101,5 +101,56 @@ describe.each(backends)('events of a failed activation on %s', (backend) => {
       balance: '20.00',
       reason: 'The partner simulator rejected this activation',
     });
+    const failed = await getPage<Event>(t.app, '/api/v1/account/events/?type=activation.failed', bearer(user.access));
+    expect(failed.results.map((e) => e.data)).toEqual([
+      {
+        transaction_id: id,
+        offer_id: offer.id,
+        amount: '15.00',
+        error: { code: 'partner_rejected', message: 'The partner simulator rejected this activation' },
+        refund_transaction_id: page.results[0]!.subject,
+      },
+    ]);
+    const all = await getPage<Event>(t.app, '/api/v1/account/events/', bearer(user.access));
+    expect(all.results.map((e) => e.type).reverse()).toEqual(['balance.credited', 'activation.pending', 'refund.created', 'activation.failed']);
+  });
+});
+
+describe.each(backends)('events of an activation on %s', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(backend, { PARTNER_SIM_LATENCY_MS: '0' });
+  });
+  afterAll(async () => t?.close());
+
+  it('records pending, succeeded and the new period, then extended on a second purchase, in that order', async () => {
+    const user = await newUser(t.app, { balance: '50.00' });
+    const offer = await newOffer(t.app, { price: '20.00', duration_days: 30 });
+    const first = (await activate(t.app, user.access, offer.id)).json().transaction_id as string;
+    await waitForFinal(t.app, user.access, first);
+    const second = (await activate(t.app, user.access, offer.id)).json().transaction_id as string;
+    const done = await waitForFinal(t.app, user.access, second);
+    expect(done.status).toBe('SUCCESS');
+
+    const page = await getPage<Event>(t.app, '/api/v1/account/events/?limit=200', bearer(user.access));
+    const events = page.results.reverse().filter((e) => e.type !== 'balance.credited');
+    expect(events.map((e) => [e.type, e.subject === first || e.data.transaction_id === first ? 'first' : 'second'])).toEqual([
+      ['activation.pending', 'first'],
+      ['activation.succeeded', 'first'],
+      ['subscription.activated', 'first'],
+      ['activation.pending', 'second'],
+      ['activation.succeeded', 'second'],
+      ['subscription.extended', 'second'],
+    ]);
+    expect(events[0]!.data).toEqual({ transaction_id: first, offer_id: offer.id, amount: '20.00', balance: '30.00' });
+    expect(events[1]!.data).toEqual({ transaction_id: first, offer_id: offer.id, amount: '20.00', reference: expect.stringMatching(/^SIM-/) });
+    const activated = events[2]!.data;
+    const extended = events[5]!.data;
+    expect(extended.subscription_id).toBe(activated.subscription_id);
+    expect(extended.activated_at).toBe(activated.activated_at);
+    const days = (a: unknown, b: unknown) => (Date.parse(String(b)) - Date.parse(String(a))) / 86_400_000;
+    expect(days(activated.activated_at, activated.expires_at)).toBeCloseTo(30, 3);
+    expect(days(activated.activated_at, extended.expires_at)).toBeCloseTo(60, 3);
+    expect(String(activated.expires_at)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 });
