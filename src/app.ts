@@ -8,6 +8,7 @@ import adminRoutes from './admin/routes.js';
 import { limitPasswordHashQueue } from './auth/passwords.js';
 import authRoutes from './auth/routes.js';
 import type { TrustProxy } from './config.js';
+import eventRoutes from './events/routes.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import healthRoutes from './http/health.js';
@@ -102,5 +103,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   await app.register(offerRoutes, { prefix: '/api/v1/offers' });
   await app.register(accountRoutes, { prefix: '/api/v1/account' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
+  await app.register(eventRoutes);
   return app;
 }

@@ -1,6 +1,7 @@
 // SQL for the activation pipeline. Every state change is a compare-and-set on `status`, so a job
 // delivered twice, a crashed worker or a retried request can never charge, refund or activate twice.
 import { sql, type Transaction } from 'kysely';
+import { emit } from '../events/outbox.js';
 import * as ledger from '../ledger/ledger.js';
 import type { Database } from '../db/connect.js';
 import type { DB } from '../db/types.js';
@@ -101,8 +102,11 @@ export type ClaimedActivation = NonNullable<Awaited<ReturnType<typeof claimForPr
 
 const statusList = sql.join(statusColumns.map((c) => sql.ref(c)));
 
+/** A timestamptz column as the API writes times: UTC, milliseconds, "Z". */
+const isoTimestamp = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
 /**
- * PROCESSING → SUCCESS and the subscription created or extended, once. One statement, so it is
+ * PROCESSING → SUCCESS, the subscription created or extended, and their events, once. One statement, so it is
  * atomic without a transaction and costs the worker a single round trip.
  */
 export async function markSucceeded(db: Database, claimed: ClaimedActivation, reference: string): Promise<StatusRow | undefined> {
@@ -121,6 +125,21 @@ export async function markSucceeded(db: Database, claimed: ClaimedActivation, re
         transaction_id = EXCLUDED.transaction_id,
         activated_at = CASE WHEN subscriptions.expires_at > now() THEN subscriptions.activated_at ELSE now() END,
         expires_at = GREATEST(subscriptions.expires_at, now()) + make_interval(days => ${days})
+      RETURNING id, user_id, offer_id, transaction_id, activated_at, expires_at
+    ), emitted AS (
+      -- The outbox rows of this change, in the same statement (see events/outbox.ts for their rule).
+      -- A period that starts now was activated; one whose start stayed put was extended.
+      INSERT INTO events (id, type, user_id, subject, data)
+      SELECT gen_random_uuid(), 'activation.succeeded', user_id, id::text,
+             jsonb_build_object('transaction_id', id, 'offer_id', offer_id, 'amount', amount::text, 'reference', reference)
+        FROM done
+      UNION ALL
+      SELECT gen_random_uuid(),
+             CASE WHEN activated_at = now() THEN 'subscription.activated' ELSE 'subscription.extended' END,
+             user_id, id::text,
+             jsonb_build_object('subscription_id', id, 'offer_id', offer_id, 'transaction_id', transaction_id,
+                                'activated_at', ${isoTimestamp('activated_at')}, 'expires_at', ${isoTimestamp('expires_at')})
+        FROM granted
     )
     SELECT ${statusList} FROM done`.execute(db);
   return rows[0];
@@ -148,7 +167,19 @@ export function markFailedAndRefund(db: Database, id: string, error: { code: Fai
       .returning(statusColumns)
       .executeTakeFirst();
     if (!failed) return undefined;
-    await ledger.refund(trx, failed, error.message);
+    const refundId = await ledger.refund(trx, failed, error.message);
+    await emit(trx, {
+      type: 'activation.failed',
+      userId: failed.user_id,
+      subject: failed.id,
+      data: {
+        transaction_id: failed.id,
+        offer_id: failed.offer_id,
+        amount: failed.amount,
+        error: { code: error.code, message: error.message },
+        refund_transaction_id: refundId,
+      },
+    });
     return failed;
   });
 }

@@ -6,6 +6,7 @@ import { isUuid } from '../account/service.js';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
 import { idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
+import { emit } from '../events/outbox.js';
 import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
 import * as ledger from '../ledger/ledger.js';
 import type { JobQueue } from '../queue/types.js';
@@ -49,6 +50,12 @@ export class ActivationService {
         if (!row) throw notFound('Offer');
         const balance = await ledger.charge(trx, row);
         if (balance === undefined) throw insufficientBalance();
+        await emit(trx, {
+          type: 'activation.pending',
+          userId,
+          subject: row.id,
+          data: { transaction_id: row.id, offer_id: row.offer_id, amount: row.amount, balance },
+        });
         return { replayedId: undefined, row };
       });
 

@@ -107,6 +107,27 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export interface EventsTable {
+  id: string;
+  seq: Generated<number>;
+  /** The writing transaction (xid8), as text: consumers compare it in SQL only. */
+  xid: Generated<string>;
+  type: string;
+  user_id: number | null;
+  subject: string | null;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+export interface EventConsumersTable {
+  name: string;
+  last_xid: ColumnType<string, string | undefined, string>;
+  last_seq: ColumnType<number, number | undefined, number>;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   accounts: AccountsTable;
@@ -117,4 +138,6 @@ export interface DB {
   subscriptions: SubscriptionsTable;
   refresh_tokens: RefreshTokensTable;
   idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
+  event_consumers: EventConsumersTable;
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../db/types.js';
+import { emit } from '../events/outbox.js';
 
 type Trx = Transaction<DB>;
 
@@ -53,6 +54,12 @@ export async function credit(
     .execute();
   const balance = await moveBalance(trx, { userId: top.userId, transactionId: id, amount: top.amount });
   if (balance === undefined) throw new Error(`credit of user ${top.userId} moved no balance`);
+  await emit(trx, {
+    type: 'balance.credited',
+    userId: top.userId,
+    subject: id,
+    data: { transaction_id: id, amount: top.amount, balance, description: top.description },
+  });
   return { transaction_id: id, balance };
 }
 
@@ -82,6 +89,12 @@ export async function refund(
     .execute();
   const balance = await moveBalance(trx, { userId: failed.user_id, transactionId: id, amount: failed.amount });
   if (balance === undefined) throw new Error(`refund of ${failed.id} found no account`);
+  await emit(trx, {
+    type: 'refund.created',
+    userId: failed.user_id,
+    subject: id,
+    data: { transaction_id: id, activation_id: failed.id, offer_id: failed.offer_id, amount: failed.amount, balance, reason },
+  });
   return id;
 }
 
