@@ -7,6 +7,7 @@ import { activate, adminToken, bearer, credit, getJson, newOffer, newUser, type 
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { expectError, getPage } from '../helpers/checks.js';
 import { expectMoneyBalanced } from '../helpers/ledger.js';
+import { FakePartner } from '../helpers/partner.js';
 
 interface Event {
   type: string;
@@ -314,4 +315,53 @@ describe.each(backends)('outbox pruning on %s', (backend) => {
       await t.close();
     }
   });
+});
+
+describe.each(backends)('a renewal the partner rejects on %s', (backend) => {
+  it('refunds it and reports the renewal failed, then expires the subscription', async () => {
+    const partner = new FakePartner();
+    partner.respond = (n) => (n === 1 ? { status: 200, body: { reference: 'REF-1' } } : { status: 422, body: { error: 'offer withdrawn' } });
+    const clock = new TestClock();
+    const t = await startApp(backend, { LIFECYCLE_INTERVAL_MS: '3600000', PARTNER_URL: await partner.start() }, { clock });
+    try {
+      const user = await newUser(t.app, { balance: '60.00' });
+      const offer = await newOffer(t.app, { price: '20.00', duration_days: 10 });
+      const bought = await activate(t.app, user.access, offer.id);
+      expect((await waitForFinal(t.app, user.access, bought.json().transaction_id)).status).toBe('SUCCESS');
+      const [sub] = (await getPage<Subscription>(t.app, '/api/v1/account/subscriptions/', bearer(user.access))).results;
+      const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/account/subscriptions/${sub!.id}/`, headers: bearer(user.access), payload: { auto_renew: true } });
+      expect(patched.statusCode).toBe(200);
+      const end = new Date(sub!.expires_at).getTime();
+
+      // The reminders were sent earlier; this pass only renews.
+      await t.runtime.db.insertInto('subscription_reminders')
+        .values([3, 1].map((days) => ({ subscription_id: sub!.id, period_end: new Date(end), days_before: days, sent_at: new Date() })))
+        .execute();
+      clock.set(new Date(end - 30 * MINUTE));
+      await t.runtime.lifecycle.runOnce();
+      const renewal = await t.runtime.db.selectFrom('transactions').select('id').where('user_id', '=', user.id).where('source', '=', 'auto_renew').executeTakeFirstOrThrow();
+      expect((await waitForFinal(t.app, user.access, renewal.id)).status).toBe('FAILED');
+      clock.set(new Date(end + MINUTE));
+      await t.runtime.lifecycle.runOnce();
+
+      const events = (await getPage<Event>(t.app, '/api/v1/account/events/?limit=200', bearer(user.access))).results.reverse();
+      expect(events.map((e) => e.type)).toEqual([
+        'balance.credited',
+        'activation.pending',
+        'activation.succeeded',
+        'subscription.activated',
+        'activation.pending',
+        'refund.created',
+        'activation.failed',
+        'subscription.renewal_failed',
+        'subscription.expired',
+      ]);
+      expect(events[7]!.data).toMatchObject({ subscription_id: sub!.id, reason: 'partner_rejected', transaction_id: renewal.id, amount: '20.00' });
+      expect(await getJson(t.app, user.access, '/api/v1/account/balance/')).toMatchObject({ balance: '40.00' });
+      await expectMoneyBalanced(t.runtime.db);
+    } finally {
+      await t.close();
+      await partner.stop();
+    }
+  }, 60_000);
 });
