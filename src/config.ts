@@ -51,6 +51,7 @@ export interface Config {
   reconcileAfterMs: number;
   reconcileIntervalMs: number;
   statusCacheTtlSeconds: number;
+  lifecycle: LifecycleSettings;
   shutdownTimeoutMs: number;
   http: HttpLimits;
   /** glibc's malloc setting, read only to warn at start-up when it is missing. */
@@ -58,6 +59,17 @@ export interface Config {
 }
 
 export type TrustProxy = boolean | number | string[];
+
+/** The subscription lifecycle scheduler (worker role): expiry, reminders, auto-renewal, outbox pruning. */
+export interface LifecycleSettings {
+  intervalMs: number;
+  /** Days before a period's end at which `subscription.expiring` is sent, largest first. */
+  reminderDaysBefore: number[];
+  autoRenewLeadMinutes: number;
+  eventRetentionDays: number;
+  /** Decimal string; a balance that drops below it raises `balance.low` ("0" turns the default off). */
+  lowBalanceThreshold: string;
+}
 
 /** Server timeouts and load shedding: what keeps slow or too many clients from taking the process down. */
 export interface HttpLimits {
@@ -149,6 +161,32 @@ function httpLimits(env: Env): HttpLimits {
     maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0),
     maxHeapUsedRatio: fraction(env, 'MAX_HEAP_USED_RATIO', 0.9),
     passwordHashQueueMax: int(env, 'PASSWORD_HASH_QUEUE_MAX', 32, 0),
+  };
+}
+
+function dayList(env: Env, name: string, fallback: number[]): number[] {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const days = raw.split(',').map((entry) => entry.trim());
+  if (!days.every((d) => /^\d+$/.test(d) && Number(d) >= 1 && Number(d) <= 365)) {
+    throw new ConfigError(`${name} must be a comma-separated list of whole days from 1 to 365, got "${raw}"`);
+  }
+  return [...new Set(days.map(Number))].sort((a, b) => b - a);
+}
+
+function money(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name) ?? fallback;
+  if (!/^\d{1,10}(\.\d{1,2})?$/.test(raw)) throw new ConfigError(`${name} must be a decimal amount like "5.00", got "${raw}"`);
+  return raw;
+}
+
+function lifecycle(env: Env): LifecycleSettings {
+  return {
+    intervalMs: int(env, 'LIFECYCLE_INTERVAL_MS', 60_000, 10, TIMER_MAX_MS),
+    reminderDaysBefore: dayList(env, 'REMINDER_DAYS_BEFORE', [3, 1]),
+    autoRenewLeadMinutes: int(env, 'AUTO_RENEW_LEAD_MINUTES', 60, 0, 7 * 24 * 60),
+    eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 30, 1, 36_500),
+    lowBalanceThreshold: money(env, 'LOW_BALANCE_THRESHOLD', '5.00'),
   };
 }
 
@@ -272,6 +310,7 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     reconcileAfterMs: int(env, 'RECONCILE_AFTER_MS', 30_000, 1),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 10),
     statusCacheTtlSeconds: int(env, 'STATUS_CACHE_TTL_SECONDS', 3600, 1),
+    lifecycle: lifecycle(env),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100),
     http: httpLimits(env),
     mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),

@@ -16,10 +16,12 @@ import { type CounterStore, FailOpenCounterStore, MemoryCounterStore, RedisCount
 import { RedisChannel } from './cache/pubsub.js';
 import { connectRedis } from './cache/redis.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache, TieredStatusCache } from './cache/status-cache.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './db/connect.js';
 import { isDatabaseUnavailable, isRedisUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
+import { LifecycleScheduler } from './lifecycle/scheduler.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue } from './queue/types.js';
@@ -37,7 +39,10 @@ export interface Runtime {
   statusCache: StatusCache<ActivationView>;
   partner: Partner;
   activation: ActivationService;
-  /** Starts the activation worker and the reconciler in this process (ROLE=all or worker). */
+  clock: Clock;
+  /** Expiry, reminders, auto-renewal and outbox pruning; started with the worker. */
+  lifecycle: LifecycleScheduler;
+  /** Starts the activation worker, the reconciler and the lifecycle scheduler in this process (ROLE=all or worker). */
   startWorker(): void;
   /** Stops taking activation jobs and waits for the running ones. */
   stopWorker(): Promise<void>;
@@ -62,6 +67,8 @@ export interface RuntimeOptions {
   /** Overrides where PGlite keeps its files ('memory://' in tests). */
   pgliteDir?: string;
   log?: Logger;
+  /** The lifecycle's time; tests pass a TestClock and move it. */
+  clock?: Clock;
 }
 
 export function createLogger(config: Config): Logger {
@@ -113,7 +120,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     ? new TieredStatusCache(new RedisStatusCache<ActivationView>(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), isFinal, config.statusCacheTtlSeconds)
     : new MemoryStatusCache<ActivationView>(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
-  const activation = new ActivationService(db, queue, statusCache, log);
+  const activation = new ActivationService(db, queue, statusCache, log, config.lifecycle.lowBalanceThreshold);
   const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,
@@ -123,9 +130,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
   }, log);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
+  const clock = options.clock ?? systemClock;
+  const lifecycle = new LifecycleScheduler(db, activation, clock, config.lifecycle, config.lifecycle.intervalMs, log);
   let workerStarted = false;
   const stopWorker = async () => {
     await refreshTokenPurge.stop();
+    await lifecycle.stop();
     await reconciler.stop();
     await queue.stopWorker();
   };
@@ -143,12 +153,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     statusCache,
     partner,
     activation,
+    clock,
+    lifecycle,
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
       queue.startWorker(worker.handle, config.workerConcurrency);
       reconciler.start();
       refreshTokenPurge.start();
+      lifecycle.start();
     },
     stopWorker,
     async close() {

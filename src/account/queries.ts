@@ -1,7 +1,7 @@
 // SQL for balances, active offers and transaction history.
 import { sql } from 'kysely';
 import type { Database } from '../db/connect.js';
-import type { TransactionStatus, TransactionType } from '../db/types.js';
+import type { SubscriptionStatus, TransactionStatus, TransactionType } from '../db/types.js';
 import type { KeysetSlice } from '../http/pagination.js';
 
 export interface TransactionFilter {
@@ -28,12 +28,30 @@ const offerFields = [
   'offers.is_active as offer_is_active',
 ] as const;
 
-/** Active subscriptions, optionally only those expiring within `expiringWithinDays`. */
-function activeSubscriptions(db: Database, userId: number, expiringWithinDays?: number) {
+const subscriptionFields = [
+  'subscriptions.id',
+  'subscriptions.activated_at',
+  'subscriptions.expires_at',
+  'subscriptions.transaction_id',
+  'subscriptions.status',
+  'subscriptions.auto_renew',
+  ...offerFields,
+] as const;
+
+/** Which subscriptions a list shows: those not yet ended (the default), or those in a recorded lifecycle status. */
+export interface SubscriptionFilter {
+  status?: SubscriptionStatus | undefined;
+  expiringWithinDays?: number | undefined;
+}
+
+/** Active subscriptions, optionally only those expiring within `expiringWithinDays`; or those of a lifecycle status. */
+function activeSubscriptions(db: Database, userId: number, filter: SubscriptionFilter = {}) {
+  const { status, expiringWithinDays } = filter;
   return db
     .selectFrom('subscriptions')
     .where('subscriptions.user_id', '=', userId)
-    .where('subscriptions.expires_at', '>', sql<Date>`now()`)
+    .$if(status !== undefined, (q) => q.where('subscriptions.status', '=', status!))
+    .$if(status === undefined, (q) => q.where('subscriptions.expires_at', '>', sql<Date>`now()`))
     .$if(expiringWithinDays !== undefined, (q) =>
       q.where('subscriptions.expires_at', '<=', sql<Date>`now() + make_interval(days => ${expiringWithinDays})`),
     );
@@ -66,10 +84,10 @@ export function findAccountWithActiveOffers(db: Database, userId: number) {
     .execute();
 }
 
-export function listActiveSubscriptions(db: Database, userId: number, slice?: KeysetSlice, expiringWithinDays?: number) {
-  const query = activeSubscriptions(db, userId, expiringWithinDays)
+export function listActiveSubscriptions(db: Database, userId: number, slice?: KeysetSlice, filter?: SubscriptionFilter) {
+  const query = activeSubscriptions(db, userId, filter)
     .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')
-    .select(['subscriptions.id', 'subscriptions.activated_at', 'subscriptions.expires_at', 'subscriptions.transaction_id', ...offerFields]);
+    .select(subscriptionFields);
   if (!slice) return query.orderBy('subscriptions.expires_at').orderBy('subscriptions.id').execute();
   const { after } = slice;
   return query
@@ -79,14 +97,35 @@ export function listActiveSubscriptions(db: Database, userId: number, slice?: Ke
     .execute();
 }
 
-export async function countActiveSubscriptions(db: Database, userId: number, expiringWithinDays?: number) {
-  const row = await activeSubscriptions(db, userId, expiringWithinDays)
+export async function countActiveSubscriptions(db: Database, userId: number, filter?: SubscriptionFilter) {
+  const row = await activeSubscriptions(db, userId, filter)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 export type SubscriptionRow = Awaited<ReturnType<typeof listActiveSubscriptions>>[number];
+
+export function findSubscription(db: Database, userId: number, id: number) {
+  return db
+    .selectFrom('subscriptions')
+    .innerJoin('offers', 'offers.id', 'subscriptions.offer_id')
+    .select(subscriptionFields)
+    .where('subscriptions.user_id', '=', userId)
+    .where('subscriptions.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Turns auto-renewal on or off for one of the user's subscriptions; false when it is not theirs. */
+export async function setAutoRenew(db: Database, userId: number, id: number, autoRenew: boolean): Promise<boolean> {
+  const result = await db
+    .updateTable('subscriptions')
+    .set({ auto_renew: autoRenew })
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
 
 function transactionQuery(db: Database) {
   return db

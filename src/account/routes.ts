@@ -1,17 +1,19 @@
-// /api/v1/account: balance, active offers and transaction history of the caller.
+// /api/v1/account: balance, active offers, subscriptions (and their auto-renewal) and transaction history of the caller.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireUser } from '../auth/guard.js';
 import { errors, Page } from '../http/schemas.js';
 import {
   AccountView,
-  ActiveOffer,
   Balance,
   SubscriptionListQuery,
+  SubscriptionParams,
+  SubscriptionPatch,
+  SubscriptionView,
   TransactionListQuery,
   TransactionParams,
   TransactionView,
 } from './schemas.js';
-import { accountOverview, balance, subscriptionPage, transactionPage, userTransaction } from './service.js';
+import { accountOverview, balance, setAutoRenew, subscriptionPage, transactionPage, userTransaction } from './service.js';
 
 const schemaDefaults = { tags: ['account'], security: [{ bearer: [] }] };
 
@@ -28,8 +30,20 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => balance(app.db, request.user.userId, app.config.currency));
 
   app.get('/subscriptions/', {
-    schema: { ...schemaDefaults, querystring: SubscriptionListQuery, response: { 200: Page(ActiveOffer), ...errors(400, 401) } },
-  }, async (request) => subscriptionPage(app.db, request.user.userId, request.query));
+    schema: { ...schemaDefaults, querystring: SubscriptionListQuery, response: { 200: Page(SubscriptionView), ...errors(400, 401) } },
+  }, async (request) => {
+    const { status, ...page } = request.query;
+    return subscriptionPage(app.db, request.user.userId, page, { status });
+  });
+
+  app.patch('/subscriptions/:id/', {
+    schema: {
+      ...schemaDefaults,
+      params: SubscriptionParams,
+      body: SubscriptionPatch,
+      response: { 200: SubscriptionView, ...errors(400, 401, 404) },
+    },
+  }, async (request) => setAutoRenew(app.db, request.user.userId, request.params.id, request.body.auto_renew));
 
   app.get('/transactions/', {
     schema: { ...schemaDefaults, querystring: TransactionListQuery, response: { 200: Page(TransactionView), ...errors(400, 401) } },

@@ -44,6 +44,27 @@ export const TransactionFilters = {
 
 export const TransactionListQuery = Type.Object({ ...PageQuery, ...TransactionFilters }, { additionalProperties: false });
 
-export const SubscriptionListQuery = Type.Object(PageQuery, { additionalProperties: false });
+export const SubscriptionStatusEnum = StringEnum(['ACTIVE', 'EXPIRED']);
+
+/** A subscription in the caller's list: the active offer's fields, its id, lifecycle status and auto-renewal. */
+export const SubscriptionView = Type.Object({
+  id: Type.Integer(),
+  ...ActiveOffer.properties,
+  status: SubscriptionStatusEnum,
+  auto_renew: Type.Boolean(),
+});
+
+export const SubscriptionListQuery = Type.Object(
+  {
+    ...PageQuery,
+    // By the recorded lifecycle status; without it, the subscriptions that have not ended.
+    status: Type.Optional(SubscriptionStatusEnum),
+  },
+  { additionalProperties: false },
+);
+
+export const SubscriptionParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+
+export const SubscriptionPatch = Type.Object({ auto_renew: Type.Boolean() }, { additionalProperties: false });
 
 export const TransactionParams = Type.Object({ transaction_id: Type.String({ maxLength: 100 }) });

@@ -38,6 +38,10 @@ export function activeOfferView(row: q.SubscriptionRow) {
   };
 }
 
+export function subscriptionView(row: q.SubscriptionRow) {
+  return { id: row.id, ...activeOfferView(row), status: row.status, auto_renew: row.auto_renew };
+}
+
 export function transactionView(row: q.TransactionRow) {
   return {
     transaction_id: row.id,
@@ -77,17 +81,25 @@ export async function subscriptionPage(
   db: Database,
   userId: number,
   page: { limit: number; cursor?: string | undefined },
-  expiringWithinDays?: number,
+  filter: q.SubscriptionFilter = {},
 ) {
   const [count, result] = await Promise.all([
-    q.countActiveSubscriptions(db, userId, expiringWithinDays),
+    q.countActiveSubscriptions(db, userId, filter),
     keysetPage(
       { ...page, order: 'asc' },
       (s: q.SubscriptionRow) => s.id,
-      (slice) => q.listActiveSubscriptions(db, userId, slice, expiringWithinDays),
+      (slice) => q.listActiveSubscriptions(db, userId, slice, filter),
     ),
   ]);
-  return { count, ...result, results: result.results.map(activeOfferView) };
+  return { count, ...result, results: result.results.map(subscriptionView) };
+}
+
+/** Turns auto-renewal of one of the caller's subscriptions on or off; anyone else's is a 404. */
+export async function setAutoRenew(db: Database, userId: number, id: number, autoRenew: boolean) {
+  if (!(await q.setAutoRenew(db, userId, id, autoRenew))) throw notFound('Subscription');
+  const row = await q.findSubscription(db, userId, id);
+  if (!row) throw notFound('Subscription');
+  return subscriptionView(row);
 }
 
 export async function transactionPage(

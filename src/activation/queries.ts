@@ -4,7 +4,8 @@ import { sql, type Transaction } from 'kysely';
 import { emit } from '../events/outbox.js';
 import * as ledger from '../ledger/ledger.js';
 import type { Database } from '../db/connect.js';
-import type { DB } from '../db/types.js';
+import type { ActivationSource, DB } from '../db/types.js';
+import { renewalFailed } from '../lifecycle/renewal-outcome.js';
 import type { FailureCode } from './domain.js';
 
 const statusColumns = [
@@ -37,10 +38,13 @@ export type StatusRow = NonNullable<Awaited<ReturnType<typeof findStatus>>>;
  * A PENDING activation of an active offer at its current price and duration, or undefined when the
  * offer is unknown or inactive. One statement, so the charge takes one round trip fewer.
  */
-export function insertPendingActivation(trx: Transaction<DB>, activation: { id: string; userId: number; offerId: number }) {
+export function insertPendingActivation(
+  trx: Transaction<DB>,
+  activation: { id: string; userId: number; offerId: number; source: ActivationSource },
+) {
   return trx
     .insertInto('transactions')
-    .columns(['id', 'user_id', 'type', 'status', 'amount', 'offer_id', 'duration_days', 'next_run_at'])
+    .columns(['id', 'user_id', 'type', 'status', 'amount', 'offer_id', 'duration_days', 'source', 'next_run_at'])
     .expression(
       trx
         .selectFrom('offers')
@@ -52,6 +56,7 @@ export function insertPendingActivation(trx: Transaction<DB>, activation: { id: 
           'price',
           'offers.id',
           'duration_days',
+          eb.val(activation.source).as('source'),
           sql<Date>`now()`.as('next_run_at'),
         ])
         .where('offers.id', '=', activation.offerId)
@@ -124,7 +129,8 @@ export async function markSucceeded(db: Database, claimed: ClaimedActivation, re
       ON CONFLICT (user_id, offer_id) DO UPDATE SET
         transaction_id = EXCLUDED.transaction_id,
         activated_at = CASE WHEN subscriptions.expires_at > now() THEN subscriptions.activated_at ELSE now() END,
-        expires_at = GREATEST(subscriptions.expires_at, now()) + make_interval(days => ${days})
+        expires_at = GREATEST(subscriptions.expires_at, now()) + make_interval(days => ${days}),
+        status = 'ACTIVE'
       RETURNING id, user_id, offer_id, transaction_id, activated_at, expires_at
     ), emitted AS (
       -- The outbox rows of this change, in the same statement (see events/outbox.ts for their rule).
@@ -164,7 +170,7 @@ export function markFailedAndRefund(db: Database, id: string, error: { code: Fai
       })
       .where('id', '=', id)
       .where('status', '=', 'PROCESSING')
-      .returning(statusColumns)
+      .returning([...statusColumns, 'source'])
       .executeTakeFirst();
     if (!failed) return undefined;
     const refundId = await ledger.refund(trx, failed, error.message);
@@ -180,6 +186,7 @@ export function markFailedAndRefund(db: Database, id: string, error: { code: Fai
         refund_transaction_id: refundId,
       },
     });
+    if (failed.source === 'auto_renew') await renewalFailed(trx, failed, { reason: error.code, message: error.message });
     return failed;
   });
 }

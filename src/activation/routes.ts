@@ -38,7 +38,7 @@ const activationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/offers/expiring/', {
     schema: { tags: ['offers'], security: [{ bearer: [] }], querystring: ExpiringQuery, response: { 200: Page(ActiveOffer), ...errors(400, 401) } },
-  }, async (request) => subscriptionPage(app.db, request.user.userId, request.query, EXPIRING_WITHIN_DAYS));
+  }, async (request) => subscriptionPage(app.db, request.user.userId, request.query, { expiringWithinDays: EXPIRING_WITHIN_DAYS }));
 };
 
 export default activationRoutes;

@@ -1,10 +1,12 @@
 // Taking an activation request: check and charge in one database transaction, answer at once,
 // and only after commit hand the work to the queue.
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { isUuid } from '../account/service.js';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
+import type { ActivationSource, DB } from '../db/types.js';
 import { idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
 import { emit } from '../events/outbox.js';
 import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
@@ -22,12 +24,36 @@ export interface ActivationAccepted {
 
 const ACCEPTED_MESSAGE = 'Activation accepted; follow it at /api/v1/activation/status/{transaction_id}/';
 
+/**
+ * The charging transaction's work, the same for a purchase and an auto-renewal: a PENDING activation
+ * at the offer's current price, the charge, and its event, in the caller's transaction. Throws
+ * (not found, insufficient balance) having written part of it: the caller rolls back.
+ */
+export async function chargeActivation(
+  trx: Transaction<DB>,
+  activation: { id: string; userId: number; offerId: number; source: ActivationSource },
+  lowBalanceThreshold: string,
+): Promise<q.StatusRow> {
+  const row = await q.insertPendingActivation(trx, activation);
+  if (!row) throw notFound('Offer');
+  const balance = await ledger.charge(trx, row, lowBalanceThreshold);
+  if (balance === undefined) throw insufficientBalance();
+  await emit(trx, {
+    type: 'activation.pending',
+    userId: activation.userId,
+    subject: row.id,
+    data: { transaction_id: row.id, offer_id: row.offer_id, amount: row.amount, balance, source: activation.source },
+  });
+  return row;
+}
+
 export class ActivationService {
   constructor(
     private readonly db: Database,
     private readonly queue: JobQueue,
     private readonly cache: StatusCache<ActivationView>,
     private readonly log: Logger,
+    private readonly lowBalanceThreshold: string = ledger.DEFAULT_LOW_BALANCE_THRESHOLD,
   ) {}
 
   async request(userId: number, offerId: number, idempotencyKey?: string): Promise<{ body: ActivationAccepted; replayed: boolean }> {
@@ -46,28 +72,24 @@ export class ActivationService {
             return { replayedId: earlier.transaction_id, row: undefined };
           }
         }
-        const row = await q.insertPendingActivation(trx, { id: transactionId, userId, offerId });
-        if (!row) throw notFound('Offer');
-        const balance = await ledger.charge(trx, row);
-        if (balance === undefined) throw insufficientBalance();
-        await emit(trx, {
-          type: 'activation.pending',
-          userId,
-          subject: row.id,
-          data: { transaction_id: row.id, offer_id: row.offer_id, amount: row.amount, balance },
-        });
+        const row = await chargeActivation(trx, { id: transactionId, userId, offerId, source: 'purchase' }, this.lowBalanceThreshold);
         return { replayedId: undefined, row };
       });
 
     if (outcome.replayedId !== undefined) {
       return { body: { transaction_id: outcome.replayedId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: true };
     }
-    await this.#afterCommit(toView(outcome.row));
+    await this.afterCommit(outcome.row);
     return { body: { transaction_id: transactionId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: false };
   }
 
-  /** Failures here are logged, not returned: the charge is committed and the reconciler will enqueue it. */
-  async #afterCommit(status: ActivationView): Promise<void> {
+  /**
+   * Hands a charged activation (a purchase, or a renewal the lifecycle scheduler charged with
+   * chargeActivation) to the worker once its transaction has committed. Failures here are logged,
+   * not returned: the charge is committed and the reconciler will enqueue it.
+   */
+  async afterCommit(row: q.StatusRow): Promise<void> {
+    const status = toView(row);
     try {
       await this.cache.set(status.transaction_id, status);
     } catch (err) {

@@ -7,6 +7,7 @@ import * as historyFilterIndexes from './migrations/003_history_filter_indexes.j
 import * as sessionRevocation from './migrations/004_session_revocation.js';
 import * as activationReview from './migrations/005_activation_review.js';
 import * as events from './migrations/006_events.js';
+import * as lifecycle from './migrations/007_lifecycle.js';
 import type { DB } from './types.js';
 
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '004_session_revocation': sessionRevocation,
   '005_activation_review': activationReview,
   '006_events': events,
+  '007_lifecycle': lifecycle,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -7,6 +7,8 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Money = string;
 
 export type TransactionType = 'ACTIVATION' | 'REFUND' | 'CREDIT';
+export type ActivationSource = 'purchase' | 'auto_renew';
+export type SubscriptionStatus = 'ACTIVE' | 'EXPIRED';
 /** The activation's statuses; CREDIT and REFUND rows use SUCCESS. */
 export type TransactionStatus = ActivationStatus;
 
@@ -23,6 +25,10 @@ export interface AccountsTable {
   user_id: number;
   balance: ColumnType<Money, Money | undefined, Money>;
   updated_at: Timestamp;
+  /** The account's own low-balance threshold; null: LOW_BALANCE_THRESHOLD. */
+  low_balance_threshold: ColumnType<Money | null, Money | null | undefined, Money | null>;
+  /** The threshold the balance fell below, while the alert waits to re-arm; null: armed. */
+  low_balance_alerted_below: ColumnType<Money | null, Money | null | undefined, Money | null>;
 }
 
 export interface OffersTable {
@@ -58,6 +64,8 @@ export interface TransactionsTable {
   maybe_delivered: ColumnType<boolean, boolean | undefined, boolean>;
   /** Refunded at the deadline without a definite answer: a person checks it with the partner. */
   needs_review: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Who made an ACTIVATION: its user, or the lifecycle scheduler renewing a subscription; null for other types. */
+  source: ActivationSource | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   completed_at: Date | null;
@@ -86,6 +94,25 @@ export interface SubscriptionsTable {
   transaction_id: string;
   activated_at: Date;
   expires_at: Date;
+  status: ColumnType<SubscriptionStatus, SubscriptionStatus | undefined, SubscriptionStatus>;
+  auto_renew: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+/** Reminders sent, per subscription, period end and days before it. */
+export interface SubscriptionRemindersTable {
+  subscription_id: number;
+  period_end: Date;
+  days_before: number;
+  sent_at: Date;
+}
+
+/** Renewals attempted, one per subscription and period end. */
+export interface SubscriptionRenewalsTable {
+  subscription_id: number;
+  period_end: Date;
+  transaction_id: string | null;
+  failure: string | null;
+  created_at: Date;
 }
 
 export interface RefreshTokensTable {
@@ -136,6 +163,8 @@ export interface DB {
   ledger_entries: LedgerEntriesTable;
   transaction_counts: TransactionCountsTable;
   subscriptions: SubscriptionsTable;
+  subscription_reminders: SubscriptionRemindersTable;
+  subscription_renewals: SubscriptionRenewalsTable;
   refresh_tokens: RefreshTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;

@@ -24,12 +24,59 @@ async function moveBalance(trx: Trx, move: { userId: number; transactionId: stri
 
 const negate = (amount: string) => (amount.startsWith('-') ? amount.slice(1) : `-${amount}`);
 
+/** What LOW_BALANCE_THRESHOLD defaults to, for callers that are not handed the setting. */
+export const DEFAULT_LOW_BALANCE_THRESHOLD = '5.00';
+
 /**
  * Takes the price of an activation already written (PENDING) in this transaction from its buyer's
  * balance. Undefined: the balance does not cover it, and the caller must roll back.
+ * `lowBalanceThreshold`: the default threshold of the balance.low alert (LOW_BALANCE_THRESHOLD).
  */
-export function charge(trx: Trx, activation: { id: string; user_id: number; amount: string }): Promise<string | undefined> {
-  return moveBalance(trx, { userId: activation.user_id, transactionId: activation.id, amount: negate(activation.amount) });
+export async function charge(
+  trx: Trx,
+  activation: { id: string; user_id: number; amount: string },
+  lowBalanceThreshold = DEFAULT_LOW_BALANCE_THRESHOLD,
+): Promise<string | undefined> {
+  const balance = await moveBalance(trx, { userId: activation.user_id, transactionId: activation.id, amount: negate(activation.amount) });
+  if (balance !== undefined) await alertIfLow(trx, activation, lowBalanceThreshold);
+  return balance;
+}
+
+/**
+ * balance.low, once: a compare-and-set on the account's armed state right after the debit, in its
+ * transaction, so an alert is neither missed nor doubled by concurrent charges. The threshold is
+ * the account's own (or the default), or the current price of its next auto-renewal when higher.
+ */
+async function alertIfLow(trx: Trx, activation: { id: string; user_id: number }, defaultThreshold: string): Promise<void> {
+  const { rows } = await sql<{ balance: string; threshold: string }>`
+    WITH threshold AS (
+      SELECT GREATEST(COALESCE(a.low_balance_threshold, ${defaultThreshold}::numeric),
+                      COALESCE((SELECT o.price
+                                  FROM subscriptions s JOIN offers o ON o.id = s.offer_id
+                                 WHERE s.user_id = a.user_id AND s.status = 'ACTIVE' AND s.auto_renew AND o.is_active
+                                 ORDER BY s.expires_at LIMIT 1), 0)) AS amount
+        FROM accounts a
+       WHERE a.user_id = ${activation.user_id}
+    )
+    UPDATE accounts a SET low_balance_alerted_below = threshold.amount
+      FROM threshold
+     WHERE a.user_id = ${activation.user_id} AND a.low_balance_alerted_below IS NULL AND a.balance < threshold.amount
+    RETURNING a.balance::text AS balance, threshold.amount::text AS threshold`.execute(trx);
+  const low = rows[0];
+  if (!low) return;
+  await emit(trx, {
+    type: 'balance.low',
+    userId: activation.user_id,
+    subject: activation.id,
+    data: { balance: low.balance, threshold: low.threshold, transaction_id: activation.id },
+  });
+}
+
+/** Money came in: the low-balance alert re-arms once the balance is back at or above the threshold it fell below. */
+async function rearmIfRecovered(trx: Trx, userId: number): Promise<void> {
+  await sql`
+    UPDATE accounts SET low_balance_alerted_below = NULL
+     WHERE user_id = ${userId} AND low_balance_alerted_below IS NOT NULL AND balance >= low_balance_alerted_below`.execute(trx);
 }
 
 /** A top-up: a CREDIT transaction and its ledger row. Undefined when the user has no account. */
@@ -54,6 +101,7 @@ export async function credit(
     .execute();
   const balance = await moveBalance(trx, { userId: top.userId, transactionId: id, amount: top.amount });
   if (balance === undefined) throw new Error(`credit of user ${top.userId} moved no balance`);
+  await rearmIfRecovered(trx, top.userId);
   await emit(trx, {
     type: 'balance.credited',
     userId: top.userId,
@@ -89,6 +137,7 @@ export async function refund(
     .execute();
   const balance = await moveBalance(trx, { userId: failed.user_id, transactionId: id, amount: failed.amount });
   if (balance === undefined) throw new Error(`refund of ${failed.id} found no account`);
+  await rearmIfRecovered(trx, failed.user_id);
   await emit(trx, {
     type: 'refund.created',
     userId: failed.user_id,

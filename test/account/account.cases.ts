@@ -58,7 +58,7 @@ export function accountTests(app: () => TestApp) {
         };
         expect((await get('/api/v1/account/', user)).json().active_offers).toEqual([expected]);
         const page = await getPage(t.app, '/api/v1/account/subscriptions/', bearer(user.access));
-        expect(page).toEqual({ count: 1, next: null, previous: null, results: [expected] });
+        expect(page).toEqual({ count: 1, next: null, previous: null, results: [{ id: expect.any(Number), ...expected, status: 'ACTIVE', auto_renew: false }] });
       });
 
       it('pages the subscriptions forward and back', async () => {

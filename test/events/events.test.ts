@@ -142,7 +142,7 @@ describe.each(backends)('events of an activation on %s', (backend) => {
       ['activation.succeeded', 'second'],
       ['subscription.extended', 'second'],
     ]);
-    expect(events[0]!.data).toEqual({ transaction_id: first, offer_id: offer.id, amount: '20.00', balance: '30.00' });
+    expect(events[0]!.data).toEqual({ transaction_id: first, offer_id: offer.id, amount: '20.00', balance: '30.00', source: 'purchase' });
     expect(events[1]!.data).toEqual({ transaction_id: first, offer_id: offer.id, amount: '20.00', reference: expect.stringMatching(/^SIM-/) });
     const activated = events[2]!.data;
     const extended = events[5]!.data;

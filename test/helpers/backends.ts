@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../../src/app.js';
 import { bootstrap } from '../../src/bootstrap.js';
+import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 
@@ -76,15 +77,21 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The app with its activation worker running in-process (ROLE=all), unless `worker` is false. */
+/**
+ * The app with its activation worker running in-process (ROLE=all), unless `worker` is false.
+ * `clock`: the lifecycle's time, for tests that move it.
+ */
 export async function startApp(
   backend: Backend,
   overrides: Record<string, string> = {},
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; clock?: Clock } = {},
 ): Promise<TestApp> {
   const { env, cleanup } = await backendEnv(backend);
   Object.assign(env, overrides);
-  const runtime = await createRuntime(loadConfig(env), backend === 'embedded' ? { pgliteDir: 'memory://' } : {});
+  const runtime = await createRuntime(loadConfig(env), {
+    ...(backend === 'embedded' ? { pgliteDir: 'memory://' } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   await bootstrap(runtime);
   if (options.worker !== false) runtime.startWorker();
   const app = await buildApp(runtime);

@@ -225,7 +225,7 @@ export interface HttpResult<T = unknown> {
 
 export async function call<T = Record<string, unknown>>(
   baseUrl: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH',
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<HttpResult<T>> {
