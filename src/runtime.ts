@@ -19,6 +19,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue } from './queue/types.js';
+import { CommitSignal } from './stream/commit-signal.js';
 
 export interface Runtime {
   config: Config;
@@ -33,6 +34,8 @@ export interface Runtime {
   statusCache: StatusCache<ActivationView>;
   partner: Partner;
   activation: ActivationService;
+  /** Writers call commits.notify() after committing events, so live streams get them at once. */
+  commits: CommitSignal;
   /** Starts the activation worker and the reconciler in this process (ROLE=all or worker). */
   startWorker(): void;
   /** Stops taking activation jobs and waits for the running ones. */
@@ -99,7 +102,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     ? new TieredStatusCache(new RedisStatusCache<ActivationView>(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), isFinal, config.statusCacheTtlSeconds)
     : new MemoryStatusCache<ActivationView>(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
-  const activation = new ActivationService(db, queue, statusCache, log);
+  const commits = new CommitSignal(redis && config.redisUrl ? { publisher: redis, url: config.redisUrl, keyPrefix: config.redisKeyPrefix } : undefined, log);
+  const activation = new ActivationService(db, queue, statusCache, log, commits.notify);
   const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,
@@ -107,7 +111,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     retryMaxMs: config.activationRetryMaxMs,
     deadlineMs: config.activationDeadlineMs,
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
-  }, log);
+  }, log, commits.notify);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
   let workerStarted = false;
   const stopWorker = async () => {
@@ -128,6 +132,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     statusCache,
     partner,
     activation,
+    commits,
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
@@ -138,6 +143,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     async close() {
       await stopWorker();
       await queue.close();
+      commits.close();
       redis?.disconnect();
       await database.close();
     },

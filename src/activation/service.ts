@@ -28,6 +28,7 @@ export class ActivationService {
     private readonly queue: JobQueue,
     private readonly cache: StatusCache<ActivationView>,
     private readonly log: Logger,
+    private readonly committed: () => void = () => undefined,
   ) {}
 
   async request(userId: number, offerId: number, idempotencyKey?: string): Promise<{ body: ActivationAccepted; replayed: boolean }> {
@@ -62,6 +63,7 @@ export class ActivationService {
     if (outcome.replayedId !== undefined) {
       return { body: { transaction_id: outcome.replayedId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: true };
     }
+    this.committed();
     await this.#afterCommit(toView(outcome.row));
     return { body: { transaction_id: transactionId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: false };
   }
