@@ -12,6 +12,7 @@ export class CommitSignal {
   readonly #local = new EventEmitter().setMaxListeners(0);
   readonly #channel: string;
   #subscriber: Redis | undefined;
+  #subscribed: Promise<void> = Promise.resolve();
 
   /** `publisher` is the process's fail-fast Redis client; `redisUrl` opens a subscriber on first listen. */
   constructor(
@@ -45,10 +46,18 @@ export class CommitSignal {
     // subscribes again by itself after an outage.
     const subscriber = new Redis(this.redis.url, { connectionName: 'offers-api:commit-signal', maxRetriesPerRequest: null });
     subscriber.on('error', (err) => this.log.warn({ err: err.message }, 'commit signal subscriber: redis connection error'));
-    subscriber.subscribe(this.#channel).catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'could not subscribe to commit signals; streams fall back to polling');
-    });
+    this.#subscribed = subscriber.subscribe(this.#channel).then(
+      () => undefined,
+      (err: unknown) => {
+        this.log.warn({ err: (err as Error).message }, 'could not subscribe to commit signals; streams fall back to polling');
+      },
+    );
     this.#subscriber = subscriber;
+  }
+
+  /** Resolves once signals from other processes arrive (or, with Redis away, once that is known). */
+  subscribed(): Promise<void> {
+    return this.#subscribed;
   }
 
   close(): void {

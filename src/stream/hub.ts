@@ -22,6 +22,8 @@ export function streamEvent(row: ConsumedEvent): StreamEvent {
 
 /** How soon to look again for events already committed but held back by an older transaction. */
 const HELD_RECHECK_MS = 25;
+/** How long the first stream waits for the cross-process signal before it opens regardless. */
+const SUBSCRIBE_WAIT_MS = 2000;
 
 export class StreamHub {
   readonly #streams = new Map<number, Set<StreamConnection>>();
@@ -88,6 +90,8 @@ export class StreamHub {
     this.#starting ??= (async () => {
       this.#position = await currentPosition(this.db);
       this.#unlisten = this.signal.listen(this.#nudge);
+      // Bounded: with Redis away the stream opens anyway and runs on the poll.
+      await Promise.race([this.signal.subscribed(), new Promise((r) => setTimeout(r, SUBSCRIBE_WAIT_MS).unref())]);
       this.#schedule(0);
     })().catch((err: unknown) => {
       this.#starting = undefined;

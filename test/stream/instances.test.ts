@@ -18,7 +18,9 @@ describe.runIf(backends.includes('postgres') && Boolean(process.env.TEST_REDIS_U
   beforeAll(async () => {
     a = await startApp('postgres', MANY_LOGINS, { worker: false });
     // B polls the outbox only every minute: only the signal through Redis can bring events in time.
-    const runtime = await createRuntime(loadConfig({ ...a.env, STREAM_POLL_MS: '60000' }));
+    // (A short idle-connection timeout only so that close() does not wait a minute for a socket
+    // the test's fetch client leaves open.)
+    const runtime = await createRuntime(loadConfig({ ...a.env, STREAM_POLL_MS: '60000', HTTP_CONNECTION_TIMEOUT_MS: '2000' }));
     const app = await buildApp(runtime);
     await app.listen({ port: 0, host: '127.0.0.1' });
     baseB = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
