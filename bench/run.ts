@@ -537,7 +537,7 @@ function withRatios(rows: Row[]): Row[] {
   const bare = { rps: bares.reduce((sum, r) => sum + r.rps, 0) / bares.length };
   const charge = rows.find((r) => r.name.startsWith('direct charge'))!;
   for (const r of rows) {
-    if (r.config === 'baseline') continue;
+    if (r.config === 'baseline' || r.name.startsWith('event stream')) continue;
     if (r.name === 'activation submit' || r.name === 'end to end to SUCCESS') {
       r.baseline = 'direct charge';
       r.ratio = r.rps / charge.rps;
