@@ -13,6 +13,7 @@ import { embeddedDir } from '../src/db/connect.js';
 import { chargeThroughPg, chargeThroughPglite, type ChargeResult } from './lib/charge.js';
 import { fire, type LoadResult, type LoadSpec, measure } from './lib/load.js';
 import { freePort, NodeProcess, RssSampler, runNode, waitForHttp } from './lib/processes.js';
+import { percentile, streamsDuring } from './lib/streams.js';
 import {
   finishMachine,
   machine,
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     'no-readme': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    streams: { type: 'string', default: '1000' },
+    'only-streams': { type: 'boolean', default: false },
   },
 });
 const MODES = args.mode === undefined ? (['embedded', 'postgres'] as const) : ([args.mode] as const);
@@ -54,6 +57,9 @@ const CONNECTIONS = Number(args.connections);
 const E2E_ACTIVATIONS = Number(args.e2e);
 const USERS = Number(args.users);
 const HISTORY = Number(args.history);
+const STREAMS = Number(args.streams);
+/** Runs the stream step alone (after seeding), to try it at a small scale. */
+const ONLY_STREAMS = args['only-streams'];
 const HISTORY_SMALL = 1000;
 const OFFERS = 20;
 
@@ -97,6 +103,9 @@ function serviceEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
     PARTNER_SIMULATOR: 'true',
     PARTNER_SIM_LATENCY_MS: '0',
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
+    // The stream step holds STREAMS streams over TOKEN_USERS users on one process.
+    MAX_STREAMS_PER_USER: '1000',
+    MAX_CONNECTIONS: '8192',
     LOGIN_MAX_FAILURES: '1000000',
     JWT_SECRET,
     ACCESS_TOKEN_TTL: '3600',
@@ -425,6 +434,30 @@ async function historyContext(base: string): Promise<Context['history']> {
   return { large, small, largeDeep, smallDeep };
 }
 
+/** STREAMS concurrent event streams on the API process while activations run for their users. */
+async function streamRow(c: Omit<Context, 'history'>, api: NodeProcess): Promise<Row> {
+  say(`${c.config}: ${STREAMS} event streams while activations run — ${TIMING.warmup}s warm-up + ${TIMING.duration}s at ${CONNECTIONS} connections`);
+  const sampler = new RssSampler([api]);
+  let submitted: LoadResult | undefined;
+  const r = await streamsDuring(c.base, c.tokens, STREAMS, async () => {
+    submitted = await measure(submitSpec(c as Context), TIMING);
+  });
+  const rssMb = Object.values(sampler.finish())[0] ?? 0;
+  const p50 = percentile(r.latencies, 50);
+  const p99 = percentile(r.latencies, 99);
+  say(`  ${r.events} events to ${STREAMS - r.refused} streams, commit to client p50 ${p50} ms, p99 ${p99} ms, refused ${r.refused}, API RSS ${rssMb} MB`);
+  return {
+    config: c.config,
+    name: `event stream, ${STREAMS} streams`,
+    rps: r.events / r.seconds,
+    p50,
+    p99,
+    errors: r.refused,
+    non2xx: 0,
+    note: `commit to client; ${submitted?.rps.toFixed(0)} activations/s alongside; API process RSS ${rssMb} MB`,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Baselines
 
@@ -504,7 +537,7 @@ function withRatios(rows: Row[]): Row[] {
   const bare = { rps: bares.reduce((sum, r) => sum + r.rps, 0) / bares.length };
   const charge = rows.find((r) => r.name.startsWith('direct charge'))!;
   for (const r of rows) {
-    if (r.config === 'baseline') continue;
+    if (r.config === 'baseline' || r.name.startsWith('event stream')) continue;
     if (r.name === 'activation submit' || r.name === 'end to end to SUCCESS') {
       r.baseline = 'direct charge';
       r.ratio = r.rps / charge.rps;
@@ -567,11 +600,16 @@ async function runEmbedded(): Promise<ModeResult> {
     rows.push(await chargeBaselinePglite(dataDir));
     const config = 'embedded';
     await withService(config, ['all'], { DATA_DIR: dataDir }, { config, into: rss }, async (service) => {
+      if (ONLY_STREAMS) {
+        rows.push(await streamRow(await prepare(service.base, config), service.procs[0]!));
+        return;
+      }
       const ctx = { ...(await prepare(service.base, config)), history: await historyContext(service.base) };
       rows.push(await bareRow(service.base, ctx.adminToken, 'first'));
       rows.push(...(await readRows(ctx, true)));
       rows.push(...(await loginRows(ctx)));
       rows.push(...(await activationRows(ctx)));
+      rows.push(await streamRow(ctx, service.procs[0]!));
       rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
     });
   } finally {
@@ -628,8 +666,13 @@ async function runPostgres(): Promise<ModeResult> {
     const split = 'api + worker';
     await withService('split', ['api', 'worker'], env, { config: split, into: rss }, async (service) => {
       const ctx = { ...(await prepare(service.base, split, tokens)), history };
+      if (ONLY_STREAMS) {
+        rows.push(await streamRow(ctx, service.procs[0]!));
+        return;
+      }
       rows.push(...(await readRows(ctx, false)));
       rows.push(...(await activationRows(ctx)));
+      rows.push(await streamRow(ctx, service.procs[0]!));
       rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
     });
   } finally {

@@ -18,6 +18,7 @@ import { registerLoadShedding } from './plugins/load-shedding.js';
 import { registerSecurity } from './plugins/security.js';
 import { registerSwagger } from './plugins/swagger.js';
 import type { Runtime } from './runtime.js';
+import streamRoutes from './stream/routes.js';
 
 const ONE_MIB = 1024 * 1024;
 
@@ -76,6 +77,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorate('tokens', runtime.tokens);
   app.decorate('auth', runtime.auth);
   app.decorate('activation', runtime.activation);
+  app.decorate('commits', runtime.commits);
   app.decorateRequest('user', null as never);
   // A request still running when close() begins ends its connection with its answer: otherwise a
   // client that keeps connections alive (any proxy) holds close(), and so the shutdown, until timeout.
@@ -104,5 +106,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   await app.register(accountRoutes, { prefix: '/api/v1/account' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
   await app.register(eventRoutes);
+  await app.register(streamRoutes);
   return app;
 }

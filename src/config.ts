@@ -54,8 +54,20 @@ export interface Config {
   lifecycle: LifecycleSettings;
   shutdownTimeoutMs: number;
   http: HttpLimits;
+  stream: StreamSettings;
   /** glibc's malloc setting, read only to warn at start-up when it is missing. */
   mallocMmapThreshold: string | undefined;
+}
+
+/** The live event stream (GET /api/v1/events/stream/). */
+export interface StreamSettings {
+  heartbeatMs: number;
+  /** How often each API process reads the outbox when no commit signal woke it sooner. */
+  pollMs: number;
+  maxPerUser: number;
+  /** Bytes a stream may hold for a client that reads too slowly before it is dropped. */
+  bufferBytes: number;
+  ticketTtlSeconds: number;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -313,6 +325,13 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     lifecycle: lifecycle(env),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100),
     http: httpLimits(env),
+    stream: {
+      heartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 10, TIMER_MAX_MS),
+      pollMs: int(env, 'STREAM_POLL_MS', 500, 10, TIMER_MAX_MS),
+      maxPerUser: int(env, 'MAX_STREAMS_PER_USER', 5, 1),
+      bufferBytes: int(env, 'STREAM_BUFFER_BYTES', 262_144, 1024),
+      ticketTtlSeconds: int(env, 'STREAM_TICKET_TTL_SECONDS', 30, 1, 3600),
+    },
     mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),
   };
 }

@@ -25,6 +25,7 @@ import { LifecycleScheduler } from './lifecycle/scheduler.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue } from './queue/types.js';
+import { CommitSignal } from './stream/commit-signal.js';
 
 export interface Runtime {
   config: Config;
@@ -42,6 +43,8 @@ export interface Runtime {
   clock: Clock;
   /** Expiry, reminders, auto-renewal and outbox pruning; started with the worker. */
   lifecycle: LifecycleScheduler;
+  /** Writers call commits.notify() after committing events, so live streams get them at once. */
+  commits: CommitSignal;
   /** Starts the activation worker, the reconciler and the lifecycle scheduler in this process (ROLE=all or worker). */
   startWorker(): void;
   /** Stops taking activation jobs and waits for the running ones. */
@@ -120,7 +123,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     ? new TieredStatusCache(new RedisStatusCache<ActivationView>(redis, config.redisKeyPrefix, config.statusCacheTtlSeconds), isFinal, config.statusCacheTtlSeconds)
     : new MemoryStatusCache<ActivationView>(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
-  const activation = new ActivationService(db, queue, statusCache, log, config.lifecycle.lowBalanceThreshold);
+  const commits = new CommitSignal(redis && config.redisUrl ? { publisher: redis, url: config.redisUrl, keyPrefix: config.redisKeyPrefix } : undefined, log);
+  const activation = new ActivationService(db, queue, statusCache, log, config.lifecycle.lowBalanceThreshold, commits.notify);
   const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,
@@ -128,7 +132,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     retryMaxMs: config.activationRetryMaxMs,
     deadlineMs: config.activationDeadlineMs,
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
-  }, log);
+  }, log, commits.notify);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
   const clock = options.clock ?? systemClock;
   const lifecycle = new LifecycleScheduler(db, activation, clock, config.lifecycle, config.lifecycle.intervalMs, log);
@@ -155,6 +159,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     activation,
     clock,
     lifecycle,
+    commits,
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
@@ -169,6 +174,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await queue.close();
       await revocations.close();
       liveUsers.close();
+      commits.close();
       redis?.disconnect();
       await database.close();
     },

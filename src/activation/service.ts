@@ -54,6 +54,7 @@ export class ActivationService {
     private readonly cache: StatusCache<ActivationView>,
     private readonly log: Logger,
     private readonly lowBalanceThreshold: string = ledger.DEFAULT_LOW_BALANCE_THRESHOLD,
+    private readonly committed: () => void = () => undefined,
   ) {}
 
   async request(userId: number, offerId: number, idempotencyKey?: string): Promise<{ body: ActivationAccepted; replayed: boolean }> {
@@ -89,6 +90,7 @@ export class ActivationService {
    * not returned: the charge is committed and the reconciler will enqueue it.
    */
   async afterCommit(row: q.StatusRow): Promise<void> {
+    this.committed();
     const status = toView(row);
     try {
       await this.cache.set(status.transaction_id, status);

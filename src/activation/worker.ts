@@ -43,6 +43,7 @@ export class ActivationWorker {
     private readonly cache: StatusCache<ActivationView>,
     private readonly settings: WorkerSettings,
     private readonly log: Logger,
+    private readonly committed: () => void = () => undefined,
   ) {}
 
   readonly handle = async (job: ActivationJob): Promise<void> => {
@@ -63,6 +64,7 @@ export class ActivationWorker {
     if (result.outcome === 'success') {
       const done = await q.markSucceeded(this.db, claimed, result.reference);
       if (done) {
+        this.committed();
         log.info({ reference: result.reference }, 'activation succeeded');
         await this.#store(toView(done));
       }
@@ -103,6 +105,7 @@ export class ActivationWorker {
   async #fail(claimed: q.ClaimedActivation, error: { code: FailureCode; message: string; needsReview: boolean }, log: Logger) {
     const failed = await q.markFailedAndRefund(this.db, claimed.id, error);
     if (failed) {
+      this.committed();
       log.warn({ code: error.code, reason: error.message, needs_review: error.needsReview }, 'activation failed; refunded');
       await this.#store(toView(failed));
     }

@@ -89,6 +89,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       idempotency: key === undefined ? undefined : { scopeUserId: request.user.userId, key },
     });
     if (replayed) reply.header('idempotent-replayed', 'true');
+    else app.commits.notify();
     return reply.code(201).send(body);
   });
 
