@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { backends } from '../helpers/backends.js';
-import { type Answer, badAnswers, exited, faultTest, moneyEquation, readiness, unfinishedActivations, waitUntilAllFinal } from '../helpers/outage.js';
+import { badAnswers, exited, faultTest, moneyEquation, readiness, Traffic, unfinishedActivations, waitUntilAllFinal } from '../helpers/outage.js';
 import { adminLogin, newOffer, newUser, waitFor } from '../helpers/processes.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -16,7 +16,6 @@ const BLACKHOLE_MS = 6000;
 const ANSWER_WITHIN_MS = 2 * QUERY_TIMEOUT_MS + 1500;
 /** Far above ANSWER_WITHIN_MS, so a hanging request is seen as slow rather than cut off by the client. */
 const REQUEST_ABORT_MS = 15_000;
-const PAUSE_MS = 25;
 const CLIENTS = 4;
 const RECONCILE_AFTER_MS = 2000;
 
@@ -27,72 +26,6 @@ const SERVICE_ENV = {
   RECONCILE_INTERVAL_MS: '500',
   ACTIVATION_RETRY_BASE_MS: '200',
 };
-
-interface TimedAnswer extends Answer {
-  path: string;
-  startedAt: number;
-  tookMs: number;
-}
-
-/** Clients that each activate an offer and read their account in a loop, timing every answer. */
-class TimedTraffic {
-  readonly answers: TimedAnswer[] = [];
-  readonly accepted: string[] = [];
-  #stopped = false;
-  #loops: Promise<void>[] = [];
-
-  constructor(
-    private readonly baseUrl: string,
-    private readonly tokens: string[],
-    private readonly offerId: number,
-  ) {}
-
-  start(): void {
-    this.#loops = this.tokens.map((token) => this.#loop(token));
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await Promise.all(this.#loops);
-  }
-
-  successesSince(since: number): number {
-    return this.answers.filter((a) => a.startedAt >= since && (a.status === 200 || a.status === 202)).length;
-  }
-
-  async #loop(token: string): Promise<void> {
-    while (!this.#stopped) {
-      const id = await this.#send('activate', 'POST', '/api/v1/activation/', token, { offer_id: this.offerId });
-      if (id) this.accepted.push(id);
-      await this.#send('account', 'GET', '/api/v1/account/', token);
-      await sleep(PAUSE_MS);
-    }
-  }
-
-  /** Records the answer; returns the transaction id of an accepted activation. */
-  async #send(what: Answer['what'], method: string, path: string, token: string, body?: unknown): Promise<string | undefined> {
-    const startedAt = Date.now();
-    let status = 0;
-    let json: { code?: string; transaction_id?: string } | undefined;
-    let retryAfter: string | null = null;
-    try {
-      const res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(REQUEST_ABORT_MS),
-      });
-      status = res.status;
-      retryAfter = res.headers.get('retry-after');
-      json = (await res.json().catch(() => undefined)) as typeof json;
-    } catch {
-      // status 0: no answer at all
-    }
-    const at = Date.now();
-    this.answers.push({ what, path, status, code: json?.code, retryAfter, at, startedAt, tookMs: at - startedAt });
-    return status === 202 ? json?.transaction_id : undefined;
-  }
-}
 
 describe.runIf(backends.includes('postgres'))('PostgreSQL behind a silent network cut', () => {
   it('answers 503 within the query bound during the cut, stays up, and serves and finishes every activation after it', async (context) => {
@@ -106,7 +39,7 @@ describe.runIf(backends.includes('postgres'))('PostgreSQL behind a silent networ
     const admin = await adminLogin(api.url);
     const offer = await newOffer(api.url, admin, '1.00');
     const users = await Promise.all(Array.from({ length: CLIENTS }, () => newUser(api.url, admin, '10000.00')));
-    const traffic = new TimedTraffic(api.url, users.map((u) => u.token), offer.id);
+    const traffic = new Traffic(api.url, users.map((u) => u.token), offer.id, REQUEST_ABORT_MS);
     traffic.start();
     await waitFor(async () => (traffic.accepted.length >= 5 ? true : undefined), { what: 'activations before the cut', timeoutMs: 20_000 });
 

@@ -12,10 +12,14 @@ const PAUSE_MS = 25;
 
 export interface Answer {
   what: 'activate' | 'account';
+  path: string;
   status: number;
   code?: string;
   retryAfter?: string | null;
+  /** When the request was sent and when its answer (or its failure) came, epoch ms. */
+  startedAt: number;
   at: number;
+  tookMs: number;
 }
 
 /** Processes, environment and database of one test (PostgreSQL); all removed when the test ends. */
@@ -38,7 +42,7 @@ export async function faultTest(context: TestContext) {
   return { env, procs, db, afterwards: (step: () => Promise<void> | void) => afterwards.push(step) };
 }
 
-/** Several clients that each activate an offer and read their account in a loop until stopped. */
+/** Several clients that each activate an offer and read their account in a loop until stopped, timing every answer. */
 export class Traffic {
   readonly answers: Answer[] = [];
   readonly accepted: string[] = [];
@@ -49,6 +53,7 @@ export class Traffic {
     private readonly baseUrl: string,
     private readonly tokens: string[],
     private readonly offerId: number,
+    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   start(): void {
@@ -65,6 +70,11 @@ export class Traffic {
     return this.answers.filter((a) => a.at >= from && a.at <= to);
   }
 
+  /** Successful answers to the requests sent since an instant. */
+  successesSince(since: number): number {
+    return this.answers.filter((a) => a.startedAt >= since && (a.status === 200 || a.status === 202)).length;
+  }
+
   async #loop(token: string): Promise<void> {
     while (!this.#stopped) {
       const activation = await this.#send('activate', 'POST', '/api/v1/activation/', token, { offer_id: this.offerId });
@@ -75,6 +85,7 @@ export class Traffic {
   }
 
   async #send(what: Answer['what'], method: string, path: string, token: string, body?: unknown) {
+    const startedAt = Date.now();
     let status = 0;
     let json: { code?: string; transaction_id?: string } | undefined;
     let retryAfter: string | null = null;
@@ -83,7 +94,7 @@ export class Traffic {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
@@ -91,7 +102,8 @@ export class Traffic {
     } catch {
       // status 0: no answer at all (the process is gone or the request timed out)
     }
-    this.answers.push({ what, status, code: json?.code, retryAfter, at: Date.now() });
+    const at = Date.now();
+    this.answers.push({ what, path, status, code: json?.code, retryAfter, startedAt, at, tookMs: at - startedAt });
     return { status, body: json };
   }
 }
