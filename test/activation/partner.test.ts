@@ -1,34 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { activate, activationStatus, getJson, newOffer, newUser, waitForFinal } from '../helpers/api.js';
-import { backends, startApp, type TestApp } from '../helpers/backends.js';
+import { backends } from '../helpers/backends.js';
 import { expectMoneyBalanced, transactionsOf } from '../helpers/ledger.js';
-import { FakePartner } from '../helpers/partner.js';
+import { appWithPartner } from '../helpers/partner.js';
 import { queueDrained } from '../helpers/queue.js';
 
 const MAX_ATTEMPTS = 4;
 
 describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
-  const partner = new FakePartner();
-  let t: TestApp;
-  beforeAll(async () => {
-    const url = await partner.start();
-    t = await startApp(backend, {
-      PARTNER_URL: url,
-      PARTNER_API_KEY: 'partner-secret',
-      PARTNER_TIMEOUT_MS: '1000', // well above the scripted delays, so a loaded machine does not time them out
-      ACTIVATION_RETRY_BASE_MS: '20',
-      ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await partner.stop();
+  const { partner, testApp } = appWithPartner(backend, {
+    PARTNER_API_KEY: 'partner-secret',
+    PARTNER_TIMEOUT_MS: '1000', // well above the scripted delays, so a loaded machine does not time them out
+    ACTIVATION_RETRY_BASE_MS: '20',
+    ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
   });
   afterEach(() => {
     partner.respond = () => ({ status: 200, body: { reference: 'REF-1' } });
   });
 
   async function paidActivation(price = '15.00') {
+    const t = testApp();
     const user = await newUser(t.app, { balance: '40.00' });
     const offer = await newOffer(t.app, { price, duration_days: 7 });
     const res = await activate(t.app, user.access, offer.id);
@@ -37,6 +28,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
   }
 
   it('sends the documented request and keeps the partner reference', async () => {
+    const t = testApp();
     partner.respond = (_n, call) => ({ status: 201, body: { reference: `P-${call.body.transaction_id.slice(0, 6)}` } });
     const { user, offer, id } = await paidActivation();
     const final = await waitForFinal(t.app, user.access, id);
@@ -49,6 +41,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
   });
 
   it('ignores a duplicate delivery while another worker holds the activation', async () => {
+    const t = testApp();
     partner.respond = () => ({ status: 200, body: { reference: 'ONCE' }, delayMs: 250 });
     const { user, id } = await paidActivation();
     while ((await activationStatus(t.app, user.access, id)).json().status !== 'PROCESSING') {
@@ -63,6 +56,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
   });
 
   it('fails permanently on a 4xx, shows the partner reason and refunds', async () => {
+    const t = testApp();
     partner.respond = () => ({ status: 422, body: { error: 'Address not serviceable' } });
     const { user, id } = await paidActivation();
     const final = await waitForFinal(t.app, user.access, id);
@@ -76,6 +70,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
   });
 
   it('retries a flaky partner with the same idempotency key, then succeeds', async () => {
+    const t = testApp();
     partner.respond = (n) => {
       if (n === 1) return { status: 503 };
       if (n === 2) return { status: 429 };
@@ -94,6 +89,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
   });
 
   it('keeps asking a partner that answers 5xx past the attempt limit, since it may have done the work', async () => {
+    const t = testApp();
     partner.respond = (n) => (n <= MAX_ATTEMPTS ? { status: 500, body: { error: 'boom' } } : { status: 200, body: { reference: 'AFTER-5XX' } });
     partner.calls.length = 0;
     const { user, id } = await paidActivation();
@@ -105,6 +101,7 @@ describe.each(backends)('activation with an HTTP partner on %s', (backend) => {
 
   // Last in the block: it stops the fake partner for good.
   it('gives up after the maximum number of attempts when nothing listens, and refunds once', async () => {
+    const t = testApp();
     await partner.stop();
     const { user, id } = await paidActivation();
     const final = await waitForFinal(t.app, user.access, id);

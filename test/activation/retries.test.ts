@@ -9,7 +9,7 @@ import { activate, adminToken, bearer, getJson, newOffer, newUser, waitForFinal 
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { getPage } from '../helpers/checks.js';
 import { ledgerMismatches, transactionsOf } from '../helpers/ledger.js';
-import { FakePartner } from '../helpers/partner.js';
+import { appWithPartner } from '../helpers/partner.js';
 
 const MAX_ATTEMPTS = 2;
 const TIMEOUT_MS = 1000;
@@ -50,26 +50,18 @@ async function closedPort(): Promise<number> {
 }
 
 describe.each(backends)('ambiguous partner answers on %s', (backend) => {
-  const partner = new FakePartner();
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(backend, {
-      PARTNER_URL: await partner.start(),
-      PARTNER_TIMEOUT_MS: String(TIMEOUT_MS),
-      ACTIVATION_RETRY_BASE_MS: '5',
-      ACTIVATION_RETRY_MAX_MS: '20',
-      ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await partner.stop();
+  const { partner, testApp } = appWithPartner(backend, {
+    PARTNER_TIMEOUT_MS: String(TIMEOUT_MS),
+    ACTIVATION_RETRY_BASE_MS: '5',
+    ACTIVATION_RETRY_MAX_MS: '20',
+    ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
   });
   afterEach(() => {
     partner.respond = () => ({ status: 200, body: { reference: 'REF-1' } });
   });
 
   it('does not refund when the last allowed call times out, and succeeds when the partner answers later', async () => {
+    const t = testApp();
     partner.respond = (n) => (n <= MAX_ATTEMPTS + 1 ? TIMES_OUT : { status: 200, body: { reference: 'AT-LAST' } });
     partner.calls.length = 0;
     const { user, id } = await paidActivation(t);
@@ -84,6 +76,7 @@ describe.each(backends)('ambiguous partner answers on %s', (backend) => {
   });
 
   it('keeps asking after a dropped connection, an "accepted" answer and an answer without a reference', async () => {
+    const t = testApp();
     const replies = [
       { status: 0, reset: true },
       { status: 202, body: { status: 'accepted' } },
@@ -101,6 +94,7 @@ describe.each(backends)('ambiguous partner answers on %s', (backend) => {
   });
 
   it('refunds a definite rejection at once, even after an ambiguous answer', async () => {
+    const t = testApp();
     partner.calls.length = 0;
     partner.respond = (n) => (n === 1 ? { status: 503 } : { status: 422, body: { error: 'Unknown customer' } });
     const { user, id } = await paidActivation(t);
@@ -117,24 +111,16 @@ describe.each(backends)('ambiguous partner answers on %s', (backend) => {
 describe.each(backends)('an activation the partner never settles on %s', (backend) => {
   const DEADLINE_MS = 1000;
   const RETRY_MAX_MS = 40;
-  const partner = new FakePartner();
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(backend, {
-      PARTNER_URL: await partner.start(),
-      PARTNER_TIMEOUT_MS: String(TIMEOUT_MS),
-      ACTIVATION_RETRY_BASE_MS: '1',
-      ACTIVATION_RETRY_MAX_MS: String(RETRY_MAX_MS),
-      ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-      ACTIVATION_DEADLINE_MS: String(DEADLINE_MS),
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await partner.stop();
+  const { partner, testApp } = appWithPartner(backend, {
+    PARTNER_TIMEOUT_MS: String(TIMEOUT_MS),
+    ACTIVATION_RETRY_BASE_MS: '1',
+    ACTIVATION_RETRY_MAX_MS: String(RETRY_MAX_MS),
+    ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    ACTIVATION_DEADLINE_MS: String(DEADLINE_MS),
   });
 
   it('fails it past the deadline, refunds it exactly once and lists it for review', async () => {
+    const t = testApp();
     partner.respond = () => ({ status: 503, body: { error: 'busy' } });
     const { user, id } = await paidActivation(t);
     const final = await waitForFinal(t.app, user.access, id);
@@ -155,6 +141,7 @@ describe.each(backends)('an activation the partner never settles on %s', (backen
 
   // Last in the block: it stops the fake partner for good.
   it('does not refund at the attempt limit once a call may have reached the partner', async () => {
+    const t = testApp();
     partner.respond = () => {
       void partner.stop(); // drops this call after it arrived; every later call is refused
       return TIMES_OUT;
@@ -171,22 +158,14 @@ describe.each(backends)('an activation the partner never settles on %s', (backen
 });
 
 describe.each(backends)('an activation waiting for its next retry on %s', (backend) => {
-  const partner = new FakePartner();
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(backend, {
-      PARTNER_URL: await partner.start(),
-      PARTNER_TIMEOUT_MS: String(TIMEOUT_MS),
-      ACTIVATION_RETRY_BASE_MS: '60000',
-      ACTIVATION_RETRY_MAX_MS: '60000',
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await partner.stop();
+  const { partner, testApp } = appWithPartner(backend, {
+    PARTNER_TIMEOUT_MS: String(TIMEOUT_MS),
+    ACTIVATION_RETRY_BASE_MS: '60000',
+    ACTIVATION_RETRY_MAX_MS: '60000',
   });
 
   it('is left to its scheduled retry, not taken by the reconciler as overdue', async () => {
+    const t = testApp();
     partner.respond = () => ({ status: 503 });
     const { id } = await paidActivation(t);
     let waiting;

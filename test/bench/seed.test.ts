@@ -1,30 +1,13 @@
 // bench/seed.ts, the benchmark's data generator, as `npm run bench` runs it: a process on the
 // service's database.
-import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
-import { type CliBackend, CLI_TIMEOUT, cliBackend, type CliResult } from '../cli/run-cli.js';
+import { type CliBackend, CLI_TIMEOUT, cliBackend, runScript } from '../cli/run-cli.js';
 import { bearer, login } from '../helpers/api.js';
 import { backends } from '../helpers/backends.js';
-import { repoRoot } from '../helpers/processes.js';
 
-/** Only the variables given reach the process (plus PATH/HOME), so an outer DATABASE_URL never leaks in. */
-function runSeed(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/seed.ts', ...args], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runSeed = (args: string[], env: Record<string, string>) => runScript('bench/seed.ts', args, env);
 
 /** Accounts whose balance is not the sum of their ledger, and ledger rows that are not the running balance. */
 async function ledgerProblems(db: Database) {
@@ -52,21 +35,29 @@ describe.each(backends)('the benchmark seeder on %s', (backend) => {
   it('seeds users, offers and a long history in batches with a consistent ledger, and adds only what is missing when run again', async () => {
     const seed = (users: string, history: string) =>
       runSeed(['--users', users, '--balance', '25.50', '--offers', '3', '--history-user', 'bench_user_000002', '--history', history, '--batch', '700'], b.env);
-    const first = await seed('50', '2000');
-    expect(first.code).toBe(0);
-    expect(first.stdout).toBe(
-      'Offers: 3 added, 0 already there.\n' +
-        'Users: 50 created, 0 already there (bench_user_000001 … bench_user_000050).\n' +
-        'History of bench_user_000002: 2000 transactions added, 0 already there; balance 45.50 EUR.\n',
-    );
-
-    const again = await seed('60', '2500');
-    expect(again.code).toBe(0);
-    expect(again.stdout).toBe(
-      'Offers: 0 added, 3 already there.\n' +
-        'Users: 10 created, 50 already there (bench_user_000001 … bench_user_000060).\n' +
-        'History of bench_user_000002: 500 transactions added, 2000 already there; balance 50.50 EUR.\n',
-    );
+    const runs = [
+      {
+        users: '50',
+        history: '2000',
+        stdout:
+          'Offers: 3 added, 0 already there.\n' +
+          'Users: 50 created, 0 already there (bench_user_000001 … bench_user_000050).\n' +
+          'History of bench_user_000002: 2000 transactions added, 0 already there; balance 45.50 EUR.\n',
+      },
+      {
+        users: '60',
+        history: '2500',
+        stdout:
+          'Offers: 0 added, 3 already there.\n' +
+          'Users: 10 created, 50 already there (bench_user_000001 … bench_user_000060).\n' +
+          'History of bench_user_000002: 500 transactions added, 2000 already there; balance 50.50 EUR.\n',
+      },
+    ];
+    for (const run of runs) {
+      const res = await seed(run.users, run.history);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe(run.stdout);
+    }
 
     await b.withApp(async (app, db) => {
       const users = await db

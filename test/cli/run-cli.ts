@@ -21,10 +21,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Only the variables given reach the process (plus PATH/HOME), so an outer DATABASE_URL never leaks in. */
-export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+/**
+ * Runs a TypeScript entry point of the repository (through tsx) to its end. Only the variables given
+ * reach the process (plus PATH/HOME), so an outer DATABASE_URL never leaks in.
+ */
+export function runScript(script: string, args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,6 +40,8 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+export const runCli = (args: string[], env: Record<string, string>) => runScript('src/cli.ts', args, env);
 
 export interface CliBackend {
   env: Record<string, string>;

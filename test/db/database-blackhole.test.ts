@@ -2,12 +2,18 @@
 // firewall, a dead host, a partition) under load: no request waits for TCP keepalive, each answers
 // within the query bound (503 service_unavailable during the cut), the process stays up, and once
 // the network is back it serves again and finishes every accepted activation without a restart.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { backends } from '../helpers/backends.js';
-import { type Answer, badAnswers, exited, faultTest, moneyEquation, readiness, unfinishedActivations, waitUntilAllFinal } from '../helpers/outage.js';
-import { adminLogin, newOffer, newUser, waitFor } from '../helpers/processes.js';
-import { TcpProxy } from '../helpers/tcp-proxy.js';
+import {
+  badAnswers,
+  exited,
+  expectSettled,
+  faultTest,
+  networkOutage,
+  startService,
+  trafficUnderway,
+} from '../helpers/outage.js';
+import { waitFor } from '../helpers/processes.js';
 
 const TEST_TIMEOUT_MS = 90_000;
 const QUERY_TIMEOUT_MS = 1000;
@@ -16,7 +22,6 @@ const BLACKHOLE_MS = 6000;
 const ANSWER_WITHIN_MS = 2 * QUERY_TIMEOUT_MS + 1500;
 /** Far above ANSWER_WITHIN_MS, so a hanging request is seen as slow rather than cut off by the client. */
 const REQUEST_ABORT_MS = 15_000;
-const PAUSE_MS = 25;
 const CLIENTS = 4;
 const RECONCILE_AFTER_MS = 2000;
 
@@ -28,105 +33,19 @@ const SERVICE_ENV = {
   ACTIVATION_RETRY_BASE_MS: '200',
 };
 
-interface TimedAnswer extends Answer {
-  path: string;
-  startedAt: number;
-  tookMs: number;
-}
-
-/** Clients that each activate an offer and read their account in a loop, timing every answer. */
-class TimedTraffic {
-  readonly answers: TimedAnswer[] = [];
-  readonly accepted: string[] = [];
-  #stopped = false;
-  #loops: Promise<void>[] = [];
-
-  constructor(
-    private readonly baseUrl: string,
-    private readonly tokens: string[],
-    private readonly offerId: number,
-  ) {}
-
-  start(): void {
-    this.#loops = this.tokens.map((token) => this.#loop(token));
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await Promise.all(this.#loops);
-  }
-
-  successesSince(since: number): number {
-    return this.answers.filter((a) => a.startedAt >= since && (a.status === 200 || a.status === 202)).length;
-  }
-
-  async #loop(token: string): Promise<void> {
-    while (!this.#stopped) {
-      const id = await this.#send('activate', 'POST', '/api/v1/activation/', token, { offer_id: this.offerId });
-      if (id) this.accepted.push(id);
-      await this.#send('account', 'GET', '/api/v1/account/', token);
-      await sleep(PAUSE_MS);
-    }
-  }
-
-  /** Records the answer; returns the transaction id of an accepted activation. */
-  async #send(what: Answer['what'], method: string, path: string, token: string, body?: unknown): Promise<string | undefined> {
-    const startedAt = Date.now();
-    let status = 0;
-    let json: { code?: string; transaction_id?: string } | undefined;
-    let retryAfter: string | null = null;
-    try {
-      const res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(REQUEST_ABORT_MS),
-      });
-      status = res.status;
-      retryAfter = res.headers.get('retry-after');
-      json = (await res.json().catch(() => undefined)) as typeof json;
-    } catch {
-      // status 0: no answer at all
-    }
-    const at = Date.now();
-    this.answers.push({ what, path, status, code: json?.code, retryAfter, at, startedAt, tookMs: at - startedAt });
-    return status === 202 ? json?.transaction_id : undefined;
-  }
-}
-
 describe.runIf(backends.includes('postgres'))('PostgreSQL behind a silent network cut', () => {
   it('answers 503 within the query bound during the cut, stays up, and serves and finishes every activation after it', async (context) => {
-    const { env, procs, db, afterwards } = await faultTest(context);
-    const proxy = await TcpProxy.forUrl(env.DATABASE_URL!);
-    afterwards(() => proxy.close());
+    const { env, procs, db, proxyTo } = await faultTest(context);
+    const proxy = await proxyTo(env.DATABASE_URL!);
     // ROLE=all with the in-process queue: the worker and the reconciler meet the cut in the same process.
-    const { REDIS_URL: _redis, REDIS_KEY_PREFIX: _prefix, ...postgresOnly } = env;
-    const api = await procs.start('all', { ...postgresOnly, ...SERVICE_ENV, ROLE: 'all', DATABASE_URL: proxy.urlFor(env.DATABASE_URL!) });
+    const service = await startService(procs, ['all'], { ...env, ...SERVICE_ENV, DATABASE_URL: proxy.urlFor(env.DATABASE_URL!) });
+    const api = service[0]!;
+    const { traffic } = await trafficUnderway(api.url, CLIENTS, { requestTimeoutMs: REQUEST_ABORT_MS });
 
-    const admin = await adminLogin(api.url);
-    const offer = await newOffer(api.url, admin, '1.00');
-    const users = await Promise.all(Array.from({ length: CLIENTS }, () => newUser(api.url, admin, '10000.00')));
-    const traffic = new TimedTraffic(api.url, users.map((u) => u.token), offer.id);
-    traffic.start();
-    await waitFor(async () => (traffic.accepted.length >= 5 ? true : undefined), { what: 'activations before the cut', timeoutMs: 20_000 });
-
-    const blackholeAt = Date.now();
-    proxy.blackhole();
-    const during = await waitFor(
-      async () => {
-        const ready = await readiness(api.url);
-        return ready.status === 503 ? ready : undefined;
-      },
-      { what: '/ready to say 503 during the cut', timeoutMs: BLACKHOLE_MS - 1000 },
-    );
-    expect(during.body).toEqual({ status: 'unavailable', checks: { database: 'unavailable' } });
-    await sleep(Math.max(0, blackholeAt + BLACKHOLE_MS - Date.now()));
-    const restoredAt = Date.now();
-    proxy.restore();
-
-    await waitFor(async () => ((await readiness(api.url)).status === 200 ? true : undefined), {
-      what: '/ready to say 200 after the cut',
-      timeoutMs: 15_000,
+    const { startedAt: blackholeAt, restoredAt, notReady } = await networkOutage(proxy, api.url, {
+      how: 'blackhole',
+      outageMs: BLACKHOLE_MS,
+      notReadyWithinMs: BLACKHOLE_MS - 1000,
     });
     await waitFor(async () => (traffic.successesSince(restoredAt) >= 10 ? true : undefined), {
       what: 'requests served after the cut',
@@ -134,6 +53,7 @@ describe.runIf(backends.includes('postgres'))('PostgreSQL behind a silent networ
     });
     await traffic.stop();
 
+    expect(notReady).toEqual({ status: 'unavailable', checks: { database: 'unavailable' } });
     expect(exited([api])).toEqual([]);
     const slow = traffic.answers.filter((a) => a.tookMs > ANSWER_WITHIN_MS);
     expect(slow, `answers slower than ${ANSWER_WITHIN_MS} ms (the cut began at ${blackholeAt}, ended at ${restoredAt})`).toEqual([]);
@@ -141,12 +61,7 @@ describe.runIf(backends.includes('postgres'))('PostgreSQL behind a silent networ
     const duringCut = traffic.answers.filter((a) => a.startedAt >= blackholeAt && a.at <= restoredAt);
     expect(duringCut.filter((a) => a.status === 503).length).toBeGreaterThan(0);
 
-    await waitUntilAllFinal(db, restoredAt + RECONCILE_AFTER_MS + 30_000, () => procs.describe());
-    expect(await unfinishedActivations(db)).toEqual([]);
-    const finished = await db.rows<{ id: string }>(`SELECT id::text FROM transactions WHERE type = 'ACTIVATION'`);
-    expect(finished.map((a) => a.id)).toEqual(expect.arrayContaining(traffic.accepted));
-    const money = await moneyEquation(db);
-    expect(money, JSON.stringify(money)).toMatchObject({ holds: true, wrongRefunds: [] });
+    await expectSettled(db, traffic.accepted, { deadline: restoredAt + RECONCILE_AFTER_MS + 30_000, context: () => procs.describe() });
     expect(exited([api])).toEqual([]);
   }, TEST_TIMEOUT_MS);
 });

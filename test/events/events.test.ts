@@ -1,18 +1,9 @@
 // The outbox as clients and admins see it: events written with the change they describe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventView } from '../../src/events/domain.js';
 import { activate, adminToken, bearer, credit, newOffer, newUser, waitForFinal } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { expectConsistentPaging, expectError, getPage, sharedApp } from '../helpers/checks.js';
-
-interface Event {
-  id: string;
-  seq: number;
-  type: string;
-  user_id: number | null;
-  subject: string | null;
-  data: Record<string, unknown>;
-  created_at: string;
-}
 
 describe.each(backends)('events on %s', (backend) => {
   const t = sharedApp(backend);
@@ -27,7 +18,7 @@ describe.each(backends)('events on %s', (backend) => {
   it('records balance.credited with the amount and the new balance, for the user to read', async () => {
     const user = await newUser(t().app);
     const { transaction_id: id } = await credit(t().app, user.id, '12.50', 'welcome');
-    const page = await getPage<Event>(t().app, '/api/v1/account/events/', bearer(user.access));
+    const page = await getPage<EventView>(t().app, '/api/v1/account/events/', bearer(user.access));
     expect(page.count).toBe(1);
     expect(page.results[0]).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -46,7 +37,7 @@ describe.each(backends)('events on %s', (backend) => {
     expect((await creditWithKey(user.id, 'once', { amount: '8.00', reason: 'first' })).headers['idempotent-replayed']).toBe('true');
     expectError(await creditWithKey(user.id, 'once', { amount: '9.00', reason: 'first' }), 409, 'idempotency_key_reused');
     expectError(await creditWithKey(user.id, 'bad', { amount: '0.001', reason: 'x' }), 400, 'validation_error');
-    const page = await getPage<Event>(t().app, '/api/v1/account/events/', bearer(user.access));
+    const page = await getPage<EventView>(t().app, '/api/v1/account/events/', bearer(user.access));
     expect(page.results.map((e) => [e.type, e.data.amount])).toEqual([['balance.credited', '8.00']]);
   });
 
@@ -54,7 +45,7 @@ describe.each(backends)('events on %s', (backend) => {
     const [alice, bob] = [await newUser(t().app), await newUser(t().app)];
     for (const amount of ['1.00', '2.00', '3.00', '4.00', '5.00']) await credit(t().app, alice.id, amount);
     await credit(t().app, bob.id, '9.00');
-    const events = await expectConsistentPaging<Event>(t().app, '/api/v1/account/events/', bearer(alice.access), {
+    const events = await expectConsistentPaging<EventView>(t().app, '/api/v1/account/events/', bearer(alice.access), {
       limit: 2,
       key: (e) => e.id,
     });
@@ -68,9 +59,9 @@ describe.each(backends)('events on %s', (backend) => {
     const user = await newUser(t().app);
     await credit(t().app, user.id, '7.00');
     const admin = bearer(await adminToken(t().app));
-    const byUser = await getPage<Event>(t().app, `/api/v1/admin/events/?user=${user.id}&type=balance.credited`, admin);
+    const byUser = await getPage<EventView>(t().app, `/api/v1/admin/events/?user=${user.id}&type=balance.credited`, admin);
     expect(byUser.results.map((e) => [e.user_id, e.type, e.data.amount])).toEqual([[user.id, 'balance.credited', '7.00']]);
-    const none = await getPage<Event>(t().app, `/api/v1/admin/events/?user=${user.id}&type=refund.created`, admin);
+    const none = await getPage<EventView>(t().app, `/api/v1/admin/events/?user=${user.id}&type=refund.created`, admin);
     expect(none.count).toBe(0);
     expectError(await t().app.inject({ method: 'GET', url: '/api/v1/admin/events/', headers: bearer(user.access) }), 403, 'forbidden');
     expectError(await t().app.inject({ method: 'GET', url: '/api/v1/admin/events/?type=nonsense', headers: admin }), 400, 'validation_error');
@@ -91,7 +82,7 @@ describe.each(backends)('events of a failed activation on %s', (backend) => {
     const id = (await activate(t.app, user.access, offer.id)).json().transaction_id as string;
     const final = await waitForFinal(t.app, user.access, id);
     expect(final.status).toBe('FAILED');
-    const page = await getPage<Event>(t.app, '/api/v1/account/events/?type=refund.created', bearer(user.access));
+    const page = await getPage<EventView>(t.app, '/api/v1/account/events/?type=refund.created', bearer(user.access));
     expect(page.results).toHaveLength(1);
     expect(page.results[0]!.data).toEqual({
       transaction_id: page.results[0]!.subject,
@@ -101,7 +92,7 @@ describe.each(backends)('events of a failed activation on %s', (backend) => {
       balance: '20.00',
       reason: 'The partner simulator rejected this activation',
     });
-    const failed = await getPage<Event>(t.app, '/api/v1/account/events/?type=activation.failed', bearer(user.access));
+    const failed = await getPage<EventView>(t.app, '/api/v1/account/events/?type=activation.failed', bearer(user.access));
     expect(failed.results.map((e) => e.data)).toEqual([
       {
         transaction_id: id,
@@ -111,7 +102,7 @@ describe.each(backends)('events of a failed activation on %s', (backend) => {
         refund_transaction_id: page.results[0]!.subject,
       },
     ]);
-    const all = await getPage<Event>(t.app, '/api/v1/account/events/', bearer(user.access));
+    const all = await getPage<EventView>(t.app, '/api/v1/account/events/', bearer(user.access));
     expect(all.results.map((e) => e.type).reverse()).toEqual(['balance.credited', 'activation.pending', 'refund.created', 'activation.failed']);
   });
 });
@@ -132,7 +123,7 @@ describe.each(backends)('events of an activation on %s', (backend) => {
     const done = await waitForFinal(t.app, user.access, second);
     expect(done.status).toBe('SUCCESS');
 
-    const page = await getPage<Event>(t.app, '/api/v1/account/events/?limit=200', bearer(user.access));
+    const page = await getPage<EventView>(t.app, '/api/v1/account/events/?limit=200', bearer(user.access));
     const events = page.results.reverse().filter((e) => e.type !== 'balance.credited');
     expect(events.map((e) => [e.type, e.subject === first || e.data.transaction_id === first ? 'first' : 'second'])).toEqual([
       ['activation.pending', 'first'],

@@ -2,9 +2,10 @@
 // and the checks that the processes stayed up and every paid activation ended with money intact.
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestContext } from 'vitest';
+import { expect, type TestContext } from 'vitest';
 import { backendEnv } from './backends.js';
-import { type Sql, openSql, Processes, type ServerProcess, waitFor } from './processes.js';
+import { adminLogin, newOffer, newUser, type Sql, openSql, Processes, type ServerProcess, waitFor } from './processes.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 const REQUEST_TIMEOUT_MS = 20_000;
 /** Pause between two requests of one client, so the load stays modest on a shared machine. */
@@ -12,10 +13,14 @@ const PAUSE_MS = 25;
 
 export interface Answer {
   what: 'activate' | 'account';
+  path: string;
   status: number;
   code?: string;
   retryAfter?: string | null;
+  /** When the request was sent and when its answer (or its failure) came, epoch ms. */
+  startedAt: number;
   at: number;
+  tookMs: number;
 }
 
 /** Processes, environment and database of one test (PostgreSQL); all removed when the test ends. */
@@ -35,10 +40,33 @@ export async function faultTest(context: TestContext) {
   });
   const db = await openSql(env);
   afterwards.push(() => db.close());
-  return { env, procs, db, afterwards: (step: () => Promise<void> | void) => afterwards.push(step) };
+  /** A proxy in front of `url` (PostgreSQL or Redis), closed when the test ends. */
+  const proxyTo = async (url: string) => {
+    const proxy = await TcpProxy.forUrl(url);
+    afterwards.push(() => proxy.close());
+    return proxy;
+  };
+  return { env, procs, db, proxyTo };
 }
 
-/** Several clients that each activate an offer and read their account in a loop until stopped. */
+export type Role = 'all' | 'api' | 'worker';
+
+/**
+ * Starts one process per role, in order; the first one serves HTTP. ROLE=all runs on PostgreSQL
+ * alone, with the in-process queue, so that both queue kinds meet the outages.
+ */
+export async function startService(procs: Processes, roles: Role[], env: Record<string, string>): Promise<ServerProcess[]> {
+  const serviceEnv = { ...env };
+  if (roles.includes('all')) {
+    delete serviceEnv.REDIS_URL;
+    delete serviceEnv.REDIS_KEY_PREFIX;
+  }
+  const started: ServerProcess[] = [];
+  for (const role of roles) started.push(await procs.start(role, { ...serviceEnv, ROLE: role }));
+  return started;
+}
+
+/** Several clients that each activate an offer and read their account in a loop until stopped, timing every answer. */
 export class Traffic {
   readonly answers: Answer[] = [];
   readonly accepted: string[] = [];
@@ -49,6 +77,7 @@ export class Traffic {
     private readonly baseUrl: string,
     private readonly tokens: string[],
     private readonly offerId: number,
+    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   start(): void {
@@ -65,6 +94,11 @@ export class Traffic {
     return this.answers.filter((a) => a.at >= from && a.at <= to);
   }
 
+  /** Successful answers to the requests sent since an instant. */
+  successesSince(since: number): number {
+    return this.answers.filter((a) => a.startedAt >= since && (a.status === 200 || a.status === 202)).length;
+  }
+
   async #loop(token: string): Promise<void> {
     while (!this.#stopped) {
       const activation = await this.#send('activate', 'POST', '/api/v1/activation/', token, { offer_id: this.offerId });
@@ -75,6 +109,7 @@ export class Traffic {
   }
 
   async #send(what: Answer['what'], method: string, path: string, token: string, body?: unknown) {
+    const startedAt = Date.now();
     let status = 0;
     let json: { code?: string; transaction_id?: string } | undefined;
     let retryAfter: string | null = null;
@@ -83,7 +118,7 @@ export class Traffic {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
@@ -91,9 +126,56 @@ export class Traffic {
     } catch {
       // status 0: no answer at all (the process is gone or the request timed out)
     }
-    this.answers.push({ what, status, code: json?.code, retryAfter, at: Date.now() });
+    const at = Date.now();
+    this.answers.push({ what, path, status, code: json?.code, retryAfter, startedAt, at, tookMs: at - startedAt });
     return { status, body: json };
   }
+}
+
+/**
+ * An admin, an offer at 1.00 and `clients` users with enough money for every activation they try,
+ * sending traffic; returns once it has had a few activations accepted.
+ */
+export async function trafficUnderway(baseUrl: string, clients: number, options: { requestTimeoutMs?: number } = {}) {
+  const admin = await adminLogin(baseUrl);
+  const offer = await newOffer(baseUrl, admin, '1.00');
+  const users = await Promise.all(Array.from({ length: clients }, () => newUser(baseUrl, admin, '10000.00')));
+  const tokens = users.map((u) => u.token);
+  const traffic = new Traffic(baseUrl, tokens, offer.id, options.requestTimeoutMs);
+  traffic.start();
+  await waitFor(async () => (traffic.accepted.length >= 5 ? true : undefined), { what: 'activations before the fault', timeoutMs: 20_000 });
+  return { traffic, tokens };
+}
+
+/**
+ * Takes the network away at the proxy for `outageMs` ('cut': connections end; 'blackhole': packets
+ * are dropped silently), waiting meanwhile for /ready to say 503, at most `notReadyWithinMs`; then
+ * restores it and waits for /ready to say 200 again. Returns the instants and the 503's body.
+ */
+export async function networkOutage(
+  proxy: TcpProxy,
+  baseUrl: string,
+  options: { how: 'cut' | 'blackhole'; outageMs: number; notReadyWithinMs: number },
+): Promise<{ startedAt: number; restoredAt: number; notReady: unknown }> {
+  const startedAt = Date.now();
+  if (options.how === 'cut') proxy.cut();
+  else proxy.blackhole();
+  const during = await waitFor(
+    async () => {
+      const ready = await readiness(baseUrl);
+      return ready.status === 503 ? ready : undefined;
+    },
+    { what: `/ready to say 503 during the ${options.how}`, timeoutMs: options.notReadyWithinMs },
+  );
+  await sleep(Math.max(0, startedAt + options.outageMs - Date.now()));
+  const restoredAt = Date.now();
+  proxy.restore();
+
+  await waitFor(async () => ((await readiness(baseUrl)).status === 200 ? true : undefined), {
+    what: `/ready to say 200 after the ${options.how}`,
+    timeoutMs: 15_000,
+  });
+  return { startedAt, restoredAt, notReady: during.body };
 }
 
 /** Answers that are neither a success nor a well-formed 503 service_unavailable with Retry-After. */
@@ -149,6 +231,25 @@ export async function moneyEquation(db: Sql) {
      GROUP BY a.id, a.status
     HAVING count(r.id) <> CASE WHEN a.status = 'FAILED' THEN 1 ELSE 0 END`);
   return { ...sums!, wrongRefunds };
+}
+
+/**
+ * How every fault test ends: once all activations are final (waiting until `deadline`, epoch ms),
+ * none is left unfinished, or with `allSucceeded` none but SUCCESS; every accepted one is among
+ * them; and the money equation holds.
+ */
+export async function expectSettled(
+  db: Sql,
+  accepted: string[],
+  options: { deadline: number; context: () => string; allSucceeded?: boolean },
+): Promise<void> {
+  await waitUntilAllFinal(db, options.deadline, options.context);
+  if (!options.allSucceeded) expect(await unfinishedActivations(db)).toEqual([]);
+  const activations = await db.rows<{ id: string; status: string }>(`SELECT id::text, status FROM transactions WHERE type = 'ACTIVATION'`);
+  if (options.allSucceeded) expect(activations.filter((a) => a.status !== 'SUCCESS')).toEqual([]);
+  expect(activations.map((a) => a.id)).toEqual(expect.arrayContaining(accepted));
+  const money = await moneyEquation(db);
+  expect(money, JSON.stringify(money)).toMatchObject({ holds: true, wrongRefunds: [] });
 }
 
 /** The processes that are no longer running, with their output, for a failure message. */

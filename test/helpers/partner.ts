@@ -1,6 +1,8 @@
 // A fake partner (provisioning) system on a real socket, answering as each test scripts it.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { type Backend, startApp, type TestApp } from './backends.js';
 
 export interface PartnerCall {
   headers: IncomingHttpHeaders;
@@ -47,4 +49,25 @@ export class FakePartner {
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
+}
+
+/**
+ * A fake partner and an app on `backend` that calls it (PARTNER_URL), both started before the
+ * block's first test and stopped after its last. Call inside a describe; the getter is for the tests.
+ */
+export function appWithPartner(backend: Backend, overrides: Record<string, string>): { partner: FakePartner; testApp: () => TestApp } {
+  const partner = new FakePartner();
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    t = await startApp(backend, { PARTNER_URL: await partner.start(), ...overrides });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await partner.stop();
+  });
+  const testApp = () => {
+    if (!t) throw new Error('the app is not started yet');
+    return t;
+  };
+  return { partner, testApp };
 }
