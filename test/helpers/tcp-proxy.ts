@@ -75,17 +75,20 @@ export class TcpProxy {
 
   /**
    * Drops every packet silently, as a firewall, a dead host or a partition does: open connections
-   * stay open on both sides but carry nothing (no data, no FIN, no RST), and new ones are accepted
+   * stay open for the client but carry nothing (no data, no FIN, no RST), and new ones are accepted
    * but get no answer, until restore().
    */
   blackhole(): void {
     this.#mode = 'blackhole';
     for (const pair of this.#pairs) {
       pair.silenced = true;
-      for (const socket of [pair.client, pair.upstream]) {
-        socket.unpipe();
-        socket.pause();
-      }
+      pair.client.unpipe();
+      pair.client.pause();
+      // The service's side, the one under test, hears nothing. PostgreSQL's side is ended at once:
+      // a session left open there would keep its transaction, and with it the cluster-wide horizon
+      // that outbox consumers in every other test (and database) wait behind.
+      pair.upstream.unpipe();
+      pair.upstream.destroy();
     }
   }
 
