@@ -16,6 +16,7 @@ import type { Config } from './config.js';
 import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './db/connect.js';
 import { isDatabaseUnavailable, isRedisUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
+import { createNotifications, type Notifications } from './notifications/background.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue } from './queue/types.js';
@@ -33,6 +34,8 @@ export interface Runtime {
   statusCache: StatusCache<ActivationView>;
   partner: Partner;
   activation: ActivationService;
+  /** The in-app feed and email consumers, run by the worker role. */
+  notifications: Notifications;
   /** Starts the activation worker and the reconciler in this process (ROLE=all or worker). */
   startWorker(): void;
   /** Stops taking activation jobs and waits for the running ones. */
@@ -109,9 +112,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
   }, log);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
+  const notifications = createNotifications(db, config, log);
   let workerStarted = false;
   const stopWorker = async () => {
     await reconciler.stop();
+    await notifications.stop();
     await queue.stopWorker();
   };
 
@@ -128,16 +133,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     statusCache,
     partner,
     activation,
+    notifications,
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
       queue.startWorker(worker.handle, config.workerConcurrency);
       reconciler.start();
+      notifications.start();
     },
     stopWorker,
     async close() {
       await stopWorker();
       await queue.close();
+      notifications.close();
       redis?.disconnect();
       await database.close();
     },

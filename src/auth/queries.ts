@@ -18,6 +18,10 @@ export function findUserById(db: Executor, id: number) {
   return db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
 }
 
+export function updateEmail(db: Executor, id: number, email: string | null) {
+  return db.updateTable('users').set({ email }).where('id', '=', id).returning(userColumns).executeTakeFirst();
+}
+
 export async function insertUser(
   db: Executor,
   user: { username: string; email: string | null; passwordHash: string; isAdmin: boolean },

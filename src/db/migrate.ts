@@ -6,6 +6,7 @@ import * as activationDuration from './migrations/002_activation_duration.js';
 import * as historyFilterIndexes from './migrations/003_history_filter_indexes.js';
 import * as activationReview from './migrations/005_activation_review.js';
 import * as events from './migrations/006_events.js';
+import * as notifications from './migrations/008_notifications.js';
 import type { DB } from './types.js';
 
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '003_history_filter_indexes': historyFilterIndexes,
   '005_activation_review': activationReview,
   '006_events': events,
+  '008_notifications': notifications,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
