@@ -43,6 +43,8 @@ export function emailQueueHandler(db: Database, ctx: TemplateContext, now: () =>
         subject: message.title,
         text_body: message.text,
         html_body: message.html,
+        // The sender compares it with its own clock, so it comes from that clock too.
+        next_attempt_at: now(),
       };
     });
     await db.insertInto('email_deliveries').values(rows).onConflict((oc) => oc.column('event_id').doNothing()).execute();
