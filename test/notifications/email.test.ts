@@ -1,7 +1,9 @@
 // Email notifications through a real SMTP server started by the test: who gets what, the text and
 // HTML bodies, the settings, and what happens when the server refuses, for a while or for good.
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { claimDue, markFailed } from '../../src/email/queries.js';
 import { EmailSender } from '../../src/email/sender.js';
 import { smtpTransport } from '../../src/email/smtp.js';
 import { EMAIL_CONSUMER } from '../../src/notifications/email-queue.js';
@@ -240,6 +242,25 @@ describe.each(backends)('email notifications on %s', (backend) => {
     expect(new Set(smtp.received.map((m) => m.messageId)).size).toBe(smtp.received.length);
     expect((await deliveries(user.id)).map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
     expect((await feed(t.app, user)).count).toBe(5);
+  });
+
+  it('sends an email whose sender died after claiming it once its lease has run out, and ignores that sender if it comes back', async () => {
+    const { user, address } = await userWithEmail();
+    await emitEvents(t.runtime.db, { type: 'balance.low', userId: user.id, subject: null, data: { balance: '1.00' } });
+    await email().queue.runOnce();
+    const now = new Date();
+    const deadOwner = randomUUID();
+    const claimedByDead = await claimDue(t.runtime.db, deadOwner, now, new Date(now.getTime() + 60_000), 1000);
+    const mine = claimedByDead.find((d) => d.recipient === address)!;
+    expect(mine).toBeDefined();
+
+    expect((await email().sender.runOnce(new Date(now.getTime() + 59_000))).sent).toBe(0);
+    expect(smtp.to(address)).toEqual([]);
+    expect((await email().sender.runOnce(new Date(now.getTime() + 61_000))).sent).toBeGreaterThanOrEqual(1);
+    expect(smtp.to(address)).toHaveLength(1);
+
+    await markFailed(t.runtime.db, mine.id, deadOwner, 'a late answer from the dead sender');
+    expect((await deliveries(user.id))[0]).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
   });
 
   it('lets a person set, change and clear their email, and refuses an invalid one', async () => {
