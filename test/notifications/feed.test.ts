@@ -136,6 +136,31 @@ describe.each(backends)('notification feed on %s', (backend) => {
     ]);
   });
 
+  it('finds the offer and the end of the period of a lifecycle event that names only its subscription, and only the person\'s own', async () => {
+    const user = await newUser(t.app, { balance: '20.00' });
+    const stranger = await newUser(t.app);
+    const offer = await newOffer(t.app, { name: `Cable ${user.username}`, price: '20.00' });
+    expect((await purchase(user, offer.id)).status).toBe('SUCCESS');
+    const subscription = await t.runtime.db
+      .selectFrom('subscriptions')
+      .select(['id', 'expires_at'])
+      .where('user_id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    await emitEvents(
+      t.runtime.db,
+      { type: 'subscription.renewal_failed', userId: user.id, subject: String(subscription.id), data: { reason: 'insufficient_balance' } },
+      { type: 'subscription.renewal_failed', userId: stranger.id, subject: String(subscription.id), data: { subscription_id: subscription.id } },
+    );
+    await runFeed();
+    const [mine] = (await feed(t.app, user)).results;
+    expect(mine!.title).toBe(`Renewal of "${offer.name}" failed`);
+    const end = `${subscription.expires_at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    expect(mine!.body).toContain(`Your subscription ends on ${end} unless you renew it yourself.`);
+    const [theirs] = (await feed(t.app, stranger)).results;
+    expect(theirs!.title).toBe('Renewal of your offer failed');
+    expect(theirs!.body).not.toContain(offer.name);
+  });
+
   it('adds one notification per event however often the consumer reads the outbox', async () => {
     const user = await newUser(t.app);
     await credit(t.app, user.id, '5.00');
