@@ -12,7 +12,7 @@ import { activate, bearer, newOffer, newUser, type TestUser, uniqueName, waitFor
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { expectError } from '../helpers/checks.js';
 import { FakePartner } from '../helpers/partner.js';
-import { emitEvents, feed, rewindConsumer, setEmail } from './helpers.js';
+import { drain, emitEvents, feed, rewindConsumer, setEmail } from './helpers.js';
 import { TestSmtpServer } from './smtp.js';
 
 const MAIL_FROM = 'Offers <offers@example.test>';
@@ -51,9 +51,10 @@ describe.each(backends)('email notifications on %s', (backend) => {
   });
 
   const email = () => t.runtime.notifications.email!;
+  const queue = () => drain(t.runtime.db, email().queue);
   /** Queues what the outbox holds so far, then sends what is due at `now`. */
   async function deliver(now?: Date) {
-    await email().queue.runOnce();
+    await queue();
     return email().sender.runOnce(now ?? new Date());
   }
   const deliveries = (userId: number) =>
@@ -128,7 +129,7 @@ describe.each(backends)('email notifications on %s', (backend) => {
   it('sends no email to a person without an address, who still gets the feed', async () => {
     const user = await newUser(t.app);
     await emitEvents(t.runtime.db, { type: 'balance.low', userId: user.id, subject: null, data: { balance: '1.00' } });
-    await t.runtime.notifications.feed.runOnce();
+    await drain(t.runtime.db, t.runtime.notifications.feed);
     expect(await deliver()).toEqual({ sent: 0, retried: 0, failed: 0 });
     expect(await deliveries(user.id)).toEqual([]);
     expect((await feed(t.app, user)).results.map((n) => n.kind)).toEqual(['balance_low']);
@@ -193,7 +194,7 @@ describe.each(backends)('email notifications on %s', (backend) => {
     const { user, address } = await userWithEmail();
     smtp.onRecipient = (to, n) => (to === address && n <= 2 ? { code: 451, message: 'Try again later' } : undefined);
     await emitEvents(t.runtime.db, { type: 'balance.low', userId: user.id, subject: null, data: { balance: '1.00' } });
-    await email().queue.runOnce();
+    await queue();
     const start = new Date();
     expect(await deliver(start)).toEqual({ sent: 0, retried: 1, failed: 0 });
     expect((await deliveries(user.id))[0]).toMatchObject({ status: 'queued', attempts: 1, last_error: expect.stringMatching(/^451 .*Try again later/) });
@@ -212,7 +213,7 @@ describe.each(backends)('email notifications on %s', (backend) => {
     const { user, address } = await userWithEmail();
     smtp.onRecipient = (to) => (to === address ? { code: 421, message: 'Busy' } : undefined);
     await emitEvents(t.runtime.db, { type: 'balance.low', userId: user.id, subject: null, data: { balance: '1.00' } });
-    await email().queue.runOnce();
+    await queue();
     const outcomes = [];
     for (let day = 0; day < 5; day += 1) outcomes.push(await email().sender.runOnce(new Date(Date.now() + day * 86_400_000)));
     expect(outcomes.map((o) => o.retried + o.failed * 10)).toEqual([1, 1, 10, 0, 0]);
@@ -225,12 +226,12 @@ describe.each(backends)('email notifications on %s', (backend) => {
       t.runtime.db,
       ...['1.00', '2.00', '3.00', '4.00', '5.00'].map((balance) => ({ type: 'balance.low' as const, userId: user.id, subject: null, data: { balance } })),
     );
-    await email().queue.runOnce();
+    await queue();
     await rewindConsumer(t.runtime.db, EMAIL_CONSUMER);
     await rewindConsumer(t.runtime.db, FEED_CONSUMER);
-    await email().queue.runOnce();
-    await t.runtime.notifications.feed.runOnce();
-    await t.runtime.notifications.feed.runOnce();
+    await queue();
+    await drain(t.runtime.db, t.runtime.notifications.feed);
+    await drain(t.runtime.db, t.runtime.notifications.feed);
 
     const other = new EmailSender(t.runtime.db, smtpTransport(smtpUrl, MAIL_FROM, 5000), {
       maxAttempts: 3, retryBaseMs: 1000, retryMaxMs: 1000, leaseMs: 30_000, intervalMs: 1000, batch: 2, messageIdDomain: 'example.test',
@@ -247,7 +248,7 @@ describe.each(backends)('email notifications on %s', (backend) => {
   it('sends an email whose sender died after claiming it once its lease has run out, and ignores that sender if it comes back', async () => {
     const { user, address } = await userWithEmail();
     await emitEvents(t.runtime.db, { type: 'balance.low', userId: user.id, subject: null, data: { balance: '1.00' } });
-    await email().queue.runOnce();
+    await queue();
     const now = new Date();
     const deadOwner = randomUUID();
     const claimedByDead = await claimDue(t.runtime.db, deadOwner, now, new Date(now.getTime() + 60_000), 1000);

@@ -7,7 +7,7 @@ import { activate, bearer, credit, newOffer, newUser, type TestUser, waitForFina
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { expectError } from '../helpers/checks.js';
 import { FakePartner } from '../helpers/partner.js';
-import { emitEvents, feed, rewindConsumer } from './helpers.js';
+import { drain, emitEvents, feed, rewindConsumer } from './helpers.js';
 
 describe.each(backends)('notification feed on %s', (backend) => {
   let t: TestApp;
@@ -25,7 +25,7 @@ describe.each(backends)('notification feed on %s', (backend) => {
     await partner.stop();
   });
 
-  const runFeed = () => t.runtime.notifications.feed.runOnce();
+  const runFeed = () => drain(t.runtime.db, t.runtime.notifications.feed);
 
   async function purchase(user: TestUser, offerId: number) {
     const res = await activate(t.app, user.access, offerId);
