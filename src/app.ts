@@ -13,6 +13,7 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import healthRoutes from './http/health.js';
 import { validatorCompiler } from './http/validation.js';
+import notificationRoutes from './notifications/routes.js';
 import offerRoutes from './offers/routes.js';
 import { registerLoadShedding } from './plugins/load-shedding.js';
 import { registerSecurity } from './plugins/security.js';
@@ -107,5 +108,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
   await app.register(eventRoutes);
   await app.register(streamRoutes);
+  await app.register(notificationRoutes);
   return app;
 }

@@ -55,6 +55,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   http: HttpLimits;
   stream: StreamSettings;
+  /** Set → notifications are also emailed through this SMTP server; unset → the in-app feed only. */
+  smtpUrl: string | undefined;
+  mailFrom: string | undefined;
+  smtpTimeoutMs: number;
+  emailMaxAttempts: number;
+  emailRetryBaseMs: number;
+  emailRetryMaxMs: number;
+  notificationsIntervalMs: number;
   /** glibc's malloc setting, read only to warn at start-up when it is missing. */
   mallocMmapThreshold: string | undefined;
 }
@@ -281,6 +289,13 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
   const currency = read(env, 'CURRENCY') ?? 'EUR';
   if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError(`CURRENCY must be a 3-letter ISO code, got "${currency}"`);
 
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const mailFrom = read(env, 'MAIL_FROM');
+  if (smtpUrl !== undefined && mailFrom === undefined) throw new ConfigError('MAIL_FROM is required when SMTP_URL is set');
+  if (mailFrom !== undefined && !/^[^@\s<>]+@[^@\s<>]+$|^[^<>]*<[^@\s<>]+@[^@\s<>]+>$/.test(mailFrom)) {
+    throw new ConfigError(`MAIL_FROM must be an address like offers@example.com or "Offers <offers@example.com>", got "${mailFrom}"`);
+  }
+
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: read(env, 'HOST') ?? '0.0.0.0',
@@ -333,5 +348,12 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
       ticketTtlSeconds: int(env, 'STREAM_TICKET_TTL_SECONDS', 30, 1, 3600),
     },
     mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),
+    smtpUrl,
+    mailFrom,
+    smtpTimeoutMs: int(env, 'SMTP_TIMEOUT_MS', 30_000, 100, 600_000),
+    emailMaxAttempts: int(env, 'EMAIL_MAX_ATTEMPTS', 8, 1, INT4_MAX),
+    emailRetryBaseMs: int(env, 'EMAIL_RETRY_BASE_MS', 60_000, 1),
+    emailRetryMaxMs: int(env, 'EMAIL_RETRY_MAX_MS', 6 * 3_600_000, 1),
+    notificationsIntervalMs: int(env, 'NOTIFICATIONS_INTERVAL_MS', 1000, 10, TIMER_MAX_MS),
   };
 }

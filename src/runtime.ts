@@ -22,6 +22,7 @@ import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './d
 import { isDatabaseUnavailable, isRedisUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LifecycleScheduler } from './lifecycle/scheduler.js';
+import { createNotifications, type Notifications } from './notifications/background.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue } from './queue/types.js';
@@ -45,7 +46,9 @@ export interface Runtime {
   lifecycle: LifecycleScheduler;
   /** Writers call commits.notify() after committing events, so live streams get them at once. */
   commits: CommitSignal;
-  /** Starts the activation worker, the reconciler and the lifecycle scheduler in this process (ROLE=all or worker). */
+  /** The in-app feed and email consumers, run by the worker role. */
+  notifications: Notifications;
+  /** Starts the activation worker, the reconciler, the lifecycle scheduler and the notifications in this process (ROLE=all or worker). */
   startWorker(): void;
   /** Stops taking activation jobs and waits for the running ones. */
   stopWorker(): Promise<void>;
@@ -136,11 +139,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
   const clock = options.clock ?? systemClock;
   const lifecycle = new LifecycleScheduler(db, activation, clock, config.lifecycle, config.lifecycle.intervalMs, log);
+  const notifications = createNotifications(db, config, log);
   let workerStarted = false;
   const stopWorker = async () => {
     await refreshTokenPurge.stop();
     await lifecycle.stop();
     await reconciler.stop();
+    await notifications.stop();
     await queue.stopWorker();
   };
 
@@ -160,6 +165,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     clock,
     lifecycle,
     commits,
+    notifications,
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
@@ -167,6 +173,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       reconciler.start();
       refreshTokenPurge.start();
       lifecycle.start();
+      notifications.start();
     },
     stopWorker,
     async close() {
@@ -175,6 +182,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await revocations.close();
       liveUsers.close();
       commits.close();
+      notifications.close();
       redis?.disconnect();
       await database.close();
     },

@@ -34,6 +34,10 @@ export async function lockUser(db: Executor, id: number) {
   await db.selectFrom('users').select('id').where('id', '=', id).forUpdate().execute();
 }
 
+export function updateEmail(db: Executor, id: number, email: string | null) {
+  return db.updateTable('users').set({ email }).where('id', '=', id).returning(userColumns).executeTakeFirst();
+}
+
 export async function insertUser(
   db: Executor,
   user: { username: string; email: string | null; passwordHash: string; isAdmin: boolean },

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { forbidden } from '../domain/errors.js';
 import { errors } from '../http/schemas.js';
 import { requireUser } from './guard.js';
-import { LoginBody, Message, RefreshBody, RegisterBody, RegisteredUser, TokenPair, User } from './schemas.js';
+import { LoginBody, Message, ProfilePatch, RefreshBody, RegisterBody, RegisteredUser, TokenPair, User } from './schemas.js';
 import { createUser } from './service.js';
 
 const tags = ['auth'];
@@ -57,6 +57,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { rateLimit: false },
     schema: { tags, security: [{ bearer: [] }], response: { 200: User, ...errors(401) } },
   }, async (request) => app.auth.profile(request.user.userId));
+
+  app.patch('/profile/', {
+    onRequest: requireUser,
+    config: { rateLimit: false },
+    schema: { tags, security: [{ bearer: [] }], body: ProfilePatch, response: { 200: User, ...errors(400, 401) } },
+  }, async (request) => app.auth.changeEmail(request.user.userId, request.body.email));
 };
 
 export default authRoutes;

@@ -18,6 +18,8 @@ export const RegisterBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const ProfilePatch = Type.Object({ email: Type.Union([Email, Type.Null()]) }, { additionalProperties: false });
+
 export const User = Type.Object({
   id: Type.Integer(),
   username: Type.String(),

@@ -176,4 +176,11 @@ export class AuthService {
     if (!user) throw unauthenticated('invalid_token', 'User no longer exists');
     return userView(user);
   }
+
+  /** Sets, changes or (with null) clears the address notifications are emailed to. */
+  async changeEmail(userId: number, email: string | null) {
+    const user = await q.updateEmail(this.db, userId, email);
+    if (!user) throw unauthenticated('invalid_token', 'User no longer exists');
+    return userView(user);
+  }
 }

@@ -8,6 +8,7 @@ import * as sessionRevocation from './migrations/004_session_revocation.js';
 import * as activationReview from './migrations/005_activation_review.js';
 import * as events from './migrations/006_events.js';
 import * as lifecycle from './migrations/007_lifecycle.js';
+import * as notifications from './migrations/008_notifications.js';
 import type { DB } from './types.js';
 
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '005_activation_review': activationReview,
   '006_events': events,
   '007_lifecycle': lifecycle,
+  '008_notifications': notifications,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -155,6 +155,47 @@ export interface EventConsumersTable {
   updated_at: Timestamp;
 }
 
+export interface NotificationsTable {
+  id: Generated<number>;
+  user_id: number;
+  event_id: string;
+  kind: string;
+  title: string;
+  body: string;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  read_at: Date | null;
+  created_at: Timestamp;
+}
+
+export type EmailDeliveryStatus = 'queued' | 'sent' | 'failed';
+
+export interface EmailDeliveriesTable {
+  id: Generated<number>;
+  event_id: string;
+  user_id: number;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: ColumnType<EmailDeliveryStatus, EmailDeliveryStatus | undefined, EmailDeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  /** The SMTP server's reply (or the connection error) of the last failed attempt. */
+  last_error: string | null;
+  sent_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface NotificationSettingsTable {
+  user_id: number;
+  kind: string;
+  email: boolean;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   accounts: AccountsTable;
@@ -169,4 +210,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;
   event_consumers: EventConsumersTable;
+  notifications: NotificationsTable;
+  email_deliveries: EmailDeliveriesTable;
+  notification_settings: NotificationSettingsTable;
 }

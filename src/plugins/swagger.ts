@@ -19,6 +19,7 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
         { name: 'account' },
         { name: 'activation' },
         { name: 'admin' },
+        { name: 'notifications' },
         { name: 'health' },
       ],
     },
