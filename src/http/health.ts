@@ -5,7 +5,13 @@ import { Type } from 'typebox';
 
 const Status = Type.Object({
   status: Type.String(),
-  checks: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]))),
+  // States only, never an error text: /ready needs no token. Load shedding answers it too (plugins/load-shedding.ts).
+  checks: Type.Optional(
+    Type.Record(
+      Type.String(),
+      Type.Union([Type.Literal('ok'), Type.Literal('unavailable'), Type.String({ pattern: '^under pressure \\(\\w+\\)$' })]),
+    ),
+  ),
 });
 
 const TIMEOUT_MS = 2000;

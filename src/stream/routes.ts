@@ -49,7 +49,8 @@ const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => ({ ticket: await tickets.issue(request.user), expires_in: settings.ticketTtlSeconds }));
 
   app.get('/api/v1/events/stream/', {
-    onRequest: streamAuth,
+    // After validation, so a malformed ticket (a NUL in it, say) is a 400 like any other bad input.
+    preHandler: streamAuth,
     schema: { tags: ['events'], security, headers: StreamHeaders, querystring: StreamQuery, response: { 200: EventStream, ...errors(400, 401, 429) } },
   }, async (request, reply) => {
     const { userId } = request.user;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { retryDelay } from '../../src/activation/worker.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
-const env = { JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256', DATABASE_URL: 'postgres://localhost/x' };
+const env = { JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256', DATABASE_URL: 'postgres://localhost/x', PARTNER_SIMULATOR: 'true' };
 
 describe('retry backoff', () => {
   it('never waits longer than the ceiling, whatever the attempt number', () => {
