@@ -8,6 +8,7 @@ import type { EventConsumer } from '../../src/events/consumer.js';
 import type { NewEvent } from '../../src/events/domain.js';
 import { emit } from '../../src/events/outbox.js';
 import { bearer, type TestUser } from '../helpers/api.js';
+import type { NotificationView } from '../../src/notifications/domain.js';
 
 /** Writes events the way the lifecycle code will: through emit() inside a transaction. */
 export async function emitEvents(db: Database, ...events: NewEvent[]): Promise<void> {
@@ -48,17 +49,8 @@ export async function drain(db: Database, consumer: EventConsumer, timeoutMs = 2
   }
 }
 
-export interface Notification {
-  id: number;
-  kind: string;
-  title: string;
-  body: string;
-  data: Record<string, unknown>;
-  event_id: string;
-  read: boolean;
-  read_at: string | null;
-  created_at: string;
-}
+/** A notification as the API shows it. */
+export type Notification = NotificationView;
 
 export interface Feed {
   count: number;
