@@ -6,13 +6,9 @@ import { markOffline, markOnline } from './connection';
 import { ApiError, errorFromBody, networkError } from './errors';
 import type { paths } from './schema';
 import { getAccessToken, getCsrfToken, setTokens } from './session-token';
+import type { ResponseOf } from './types';
 
-export interface BrowserTokens {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  csrf_token: string;
-}
+export type BrowserTokens = ResponseOf<'/api/v1/auth/browser/refresh/', 'post'>;
 
 const BROWSER_AUTH = '/api/v1/auth/browser';
 
@@ -82,24 +78,6 @@ async function authFetch(request: Request): Promise<Response> {
 
 export const api = createClient<paths>({ baseUrl: '', fetch: authFetch });
 
-/** Posts to a browser-session route (cookie + CSRF header), outside the bearer-token flow. */
-export async function browserAuth(path: 'login' | 'logout', body?: unknown): Promise<BrowserTokens | null> {
-  const headers: Record<string, string> = {};
-  const csrf = getCsrfToken();
-  if (csrf) headers['x-csrf-token'] = csrf;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await reach(
-    new Request(`${BROWSER_AUTH}/${path}/`, {
-      method: 'POST',
-      headers,
-      credentials: 'same-origin',
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    }),
-  );
-  if (!response.ok) throw errorFromBody(await response.json().catch(() => undefined), response.status);
-  return response.status === 204 ? null : ((await response.json()) as BrowserTokens);
-}
-
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
 /** The answer's data, or the API's error thrown as an ApiError. */
@@ -110,3 +88,6 @@ export async function unwrap<T>(pending: Promise<Result<T>>): Promise<T> {
 }
 
 export { ApiError };
+
+/** The CSRF header the cookie-authenticated routes (refresh, logout) require. */
+export const csrfHeader = () => ({ 'x-csrf-token': getCsrfToken() ?? '' });

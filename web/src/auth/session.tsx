@@ -2,7 +2,7 @@
 // refresh cookie; sign-in/up, sign-out and sign-out-everywhere go through the browser auth routes.
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, browserAuth, onSessionLost, refreshSession, unwrap } from '../api/client';
+import { api, csrfHeader, onSessionLost, refreshSession, unwrap } from '../api/client';
 import { setTokens } from '../api/session-token';
 import type { Profile } from '../api/types';
 
@@ -23,6 +23,7 @@ export interface Session {
 const SessionContext = createContext<Session | null>(null);
 
 const loadProfile = () => unwrap(api.GET('/api/v1/auth/profile/'));
+const endBrowserSession = () => unwrap(api.POST('/api/v1/auth/browser/logout/', { params: { header: csrfHeader() } }));
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
@@ -63,7 +64,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [ended]);
 
   const signIn = useCallback(async (username: string, password: string) => {
-    const tokens = await browserAuth('login', { username, password });
+    const tokens = await unwrap(api.POST('/api/v1/auth/browser/login/', { body: { username, password } }));
     setTokens(tokens);
     const profile = await loadProfile();
     setNotice(null);
@@ -81,7 +82,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(async () => {
     try {
-      await browserAuth('logout');
+      await endBrowserSession();
     } finally {
       ended(null);
     }
@@ -90,7 +91,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signOutEverywhere = useCallback(async () => {
     await unwrap(api.POST('/api/v1/auth/logout-all/'));
     // The cookie's session is among those just ended; clearing the cookies may answer 401.
-    await browserAuth('logout').catch(() => null);
+    await endBrowserSession().catch(() => null);
     ended('You are signed out on every device.');
   }, [ended]);
 
