@@ -65,6 +65,15 @@ export async function signUp(page: Page, username = uniqueName('user')): Promise
   return { id, username, password: PASSWORD };
 }
 
+/** Signs in through the form. */
+export async function signIn(page: Page, credentials: { username: string; password: string }): Promise<void> {
+  await page.goto('/signin');
+  await page.getByLabel('Username').fill(credentials.username);
+  await page.getByLabel('Password').fill(credentials.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+}
+
 /** axe finds no serious or critical violation on the page as it is now. */
 export async function expectAccessible(page: Page): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
