@@ -85,10 +85,12 @@ export async function expectAccessible(page: Page): Promise<void> {
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const before = page.viewportSize() ?? DESKTOP;
+  // A modal covers the viewport only: a full-page picture would show the page half-dimmed.
+  const fullPage = (await page.locator('dialog[open]').count()) === 0;
   for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
     await page.setViewportSize(viewport);
     await expectAccessible(page);
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}-${size}.png`, fullPage: true, animations: 'disabled' });
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}-${size}.png`, fullPage, animations: 'disabled' });
   }
   await page.setViewportSize(before);
 }

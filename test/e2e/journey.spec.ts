@@ -65,6 +65,12 @@ test('sign up, get credit, activate live, see the history, turn auto-renew on, s
   await expect(page.getByRole('heading', { level: 1, name: 'Notifications' })).toBeVisible();
   await expect(page.getByRole('heading', { name: /Internet 100/ }).first()).toBeVisible({ timeout: 20_000 });
   await screenshots(page, 'notifications');
+  await page.getByLabel('The balance is running low').uncheck();
+  await page.getByRole('button', { name: 'Save email settings' }).click();
+  await expect(page.getByText('Email settings saved.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('The balance is running low')).not.toBeChecked();
+  await expect(page.getByLabel('An activation failed (with its refund)')).toBeChecked();
   await page.getByRole('button', { name: 'Mark all as read' }).click();
   await expect(page.getByText('Nothing unread.')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Notifications, 0 unread' })).toBeVisible();

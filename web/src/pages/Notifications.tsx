@@ -33,8 +33,8 @@ function NotificationItem({ notification, onRead, busy }: { notification: Notifi
       ))}
       {!notification.read && (
         <div>
-          <Button variant="link" onClick={onRead} busy={busy}>
-            Mark “{notification.title}” as read
+          <Button variant="link" onClick={onRead} busy={busy} aria-label={`Mark as read: ${notification.title}`}>
+            Mark as read
           </Button>
         </div>
       )}
