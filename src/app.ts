@@ -18,6 +18,7 @@ import offerRoutes from './offers/routes.js';
 import { registerLoadShedding } from './plugins/load-shedding.js';
 import { registerSecurity } from './plugins/security.js';
 import { registerSwagger } from './plugins/swagger.js';
+import { registerWebApp } from './plugins/web-app.js';
 import type { Runtime } from './runtime.js';
 import streamRoutes from './stream/routes.js';
 
@@ -109,5 +110,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   await app.register(eventRoutes);
   await app.register(streamRoutes);
   await app.register(notificationRoutes);
+  await registerWebApp(app);
   return app;
 }

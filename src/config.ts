@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type Role = 'all' | 'api' | 'worker';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -32,6 +33,8 @@ export interface Config {
   currency: string;
   logLevel: LogLevel;
   corsOrigin: string;
+  /** The built web app (index.html and assets/) served at `/`; missing → the API answers alone. */
+  webDistDir: string;
   /** false, true (every hop: warned about at start-up), a hop count, or the proxies' addresses/CIDRs. */
   trustProxy: TrustProxy;
   authRateLimitPerMinute: number;
@@ -234,6 +237,9 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
+// This module runs from src/ (tsx, tests) or dist/ (npm start): either way the package root is one up.
+const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+
 /** In embedded mode a missing JWT_SECRET is generated once and kept in DATA_DIR, so tokens survive restarts. */
 function embeddedJwtSecret(dataDir: string): string {
   const file = join(dataDir, 'jwt-secret');
@@ -318,6 +324,7 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     currency,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     corsOrigin: read(env, 'CORS_ORIGIN') ?? '*',
+    webDistDir: resolve(read(env, 'WEB_DIST_DIR') ?? DEFAULT_WEB_DIST_DIR),
     trustProxy: trustProxy(env),
     authRateLimitPerMinute: int(env, 'AUTH_RATE_LIMIT_PER_MINUTE', 60, 1),
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1),

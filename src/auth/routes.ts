@@ -1,7 +1,8 @@
-// /api/v1/auth: register, login, refresh, logout, logout-all, profile.
+// /api/v1/auth: register, login, refresh, logout, logout-all, profile; the web app's cookie sessions under /browser.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { forbidden } from '../domain/errors.js';
+import browserRoutes from './browser-routes.js';
 import { errors } from '../http/schemas.js';
 import { requireUser } from './guard.js';
 import { LoginBody, Message, ProfilePatch, RefreshBody, RegisterBody, RegisteredUser, TokenPair, User } from './schemas.js';
@@ -17,6 +18,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     ...(app.redis ? { redis: app.redis, nameSpace: `${app.config.redisKeyPrefix}:ratelimit:` } : {}),
     skipOnError: true,
   });
+
+  await app.register(browserRoutes, { prefix: '/browser' });
 
   app.post('/register/', {
     schema: { tags, body: RegisterBody, response: { 201: RegisteredUser, ...errors(400, 403, 409, 429) } },

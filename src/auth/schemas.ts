@@ -49,3 +49,14 @@ export const TokenPair = Type.Object({
 export const RefreshBody = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 export const Message = Type.Object({ message: Type.String() });
+
+export const BrowserSession = Type.Object({
+  access_token: Type.String({ description: 'Keep in memory only; the refresh token is in an httpOnly cookie' }),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+  csrf_token: Type.String({ description: 'Send as X-CSRF-Token to /auth/browser/refresh/ and /auth/browser/logout/ (also in the offers_csrf cookie)' }),
+});
+
+export const CsrfHeaders = Type.Object({ 'x-csrf-token': Type.Optional(Type.String({ description: 'The session\'s csrf_token' })) });
+
+export const LoggedOut = Type.Null({ description: 'Logged out; both cookies cleared' });

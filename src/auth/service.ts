@@ -155,11 +155,24 @@ export class AuthService {
   async logout(userId: number, token: string) {
     const known = await q.findRefreshToken(this.db, hashRefreshToken(token));
     if (!known || known.user_id !== userId) throw invalidRefreshToken();
+    await this.endSession(known.family_id);
+  }
+
+  /**
+   * The session (refresh-token family) a refresh token belongs to, rotated or revoked ones included,
+   * so a browser's CSRF token can be checked before its cookie is rotated or reuse is detected.
+   */
+  async sessionOf(token: string): Promise<string | undefined> {
+    return (await q.findRefreshToken(this.db, hashRefreshToken(token)))?.family_id;
+  }
+
+  /** Ends a session, its refresh and access tokens: the browser's logout, which holds only the cookie, after its CSRF check. */
+  async endSession(familyId: string) {
     await this.db.transaction().execute(async (trx) => {
-      await q.lockFamily(trx, known.family_id);
-      await q.revokeFamily(trx, known.family_id);
+      await q.lockFamily(trx, familyId);
+      await q.revokeFamily(trx, familyId);
     });
-    await this.revocations.revoked([known.family_id]);
+    await this.revocations.revoked([familyId]);
   }
 
   /** Ends every session of the user, the one making the request included. */

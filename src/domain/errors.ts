@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   invalid_ticket: 'unauthenticated',
   forbidden: 'forbidden',
   registration_disabled: 'forbidden',
+  csrf_failed: 'forbidden',
   not_found: 'not_found',
   username_taken: 'conflict',
   idempotency_key_reused: 'conflict',

@@ -12,7 +12,14 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
         version: '1.0.0',
         description: 'Time-limited offers bought from a prepaid balance. Money is a decimal string ("20.00").',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          // The web app's session (/api/v1/auth/browser/): the httpOnly refresh cookie plus its CSRF header.
+          browserSession: { type: 'apiKey', in: 'cookie', name: 'offers_refresh' },
+          csrfToken: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+        },
+      },
       tags: [
         { name: 'auth' },
         { name: 'offers' },

@@ -48,9 +48,12 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
 
 /** Environment for a process or runtime on the given backend, with its own database and Redis keys. */
 export async function backendEnv(backend: Backend): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'offers-test-'));
   const env: Record<string, string> = {
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'offers-test-')),
+    DATA_DIR: dataDir,
+    // The API's tests answer the same whether or not web/dist was built; the web app's tests set their own.
+    WEB_DIST_DIR: join(dataDir, 'no-web-app'),
     LOG_LEVEL: 'silent',
     SEED_DEMO: 'false',
     ADMIN_USERNAME: ADMIN.username,
