@@ -19,7 +19,6 @@ export function forbiddenRange(address: string): string | undefined {
 
 export class ForbiddenAddressError extends Error {
   override name = 'ForbiddenAddressError';
-  readonly code = 'EWEBHOOKFORBIDDEN';
 }
 
 function refusal(host: string, address: string, range: string): ForbiddenAddressError {

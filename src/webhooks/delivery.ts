@@ -27,6 +27,7 @@ export function postWebhook(options: PostOptions): Promise<AttemptResult> {
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
@@ -44,7 +45,7 @@ export function postWebhook(options: PostOptions): Promise<AttemptResult> {
       fail(err);
       return;
     }
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       fail(new Error(`no complete answer within ${options.timeoutMs} ms`));
       req.destroy();
     }, options.timeoutMs);

@@ -24,7 +24,7 @@ export interface WebhookSenderSettings {
 }
 
 /** Beyond the time limit of the POST, the time to record its outcome. */
-const LEASE_MARGIN_MS = 15_000;
+const LEASE_MARGIN_MS = 5000;
 
 export type SendSummary = Record<AttemptOutcome, number>;
 
