@@ -108,7 +108,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   await app.register(offerRoutes, { prefix: '/api/v1/offers' });
   await app.register(accountRoutes, { prefix: '/api/v1/account' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
-  await app.register(webhookRoutes, { prefix: '/api/v1/admin/webhooks' });
+  await app.register(webhookRoutes, { prefix: '/api/v1/admin' });
   await app.register(eventRoutes);
   await app.register(streamRoutes);
   await app.register(notificationRoutes);

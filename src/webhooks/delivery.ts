@@ -22,12 +22,23 @@ function describeError(err: unknown): string {
   return (typeof e.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message).slice(0, 1000);
 }
 
-export function postWebhook(options: PostOptions): Promise<AttemptResult> {
+export async function postWebhook(options: PostOptions): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  let url: URL;
+  try {
+    url = new URL(options.url);
+    // A literal address is dialled without a lookup, so it is checked here.
+    checkLiteral(url.hostname, options.allowPrivate);
+  } catch (err) {
+    return { httpStatus: null, error: describeError(err), responseBody: null, durationMs: elapsed() };
+  }
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      fail(new Error(`no complete answer within ${options.timeoutMs} ms`));
+      req.destroy();
+    }, options.timeoutMs);
     const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
@@ -36,19 +47,6 @@ export function postWebhook(options: PostOptions): Promise<AttemptResult> {
     };
     const fail = (err: unknown) => finish({ httpStatus: null, error: describeError(err), responseBody: null });
 
-    let url: URL;
-    try {
-      url = new URL(options.url);
-      // A literal address is dialled without a lookup, so it is checked here.
-      checkLiteral(url.hostname, options.allowPrivate);
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    timer = setTimeout(() => {
-      fail(new Error(`no complete answer within ${options.timeoutMs} ms`));
-      req.destroy();
-    }, options.timeoutMs);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, {
       method: 'POST',

@@ -73,7 +73,16 @@ export class WebhookSender {
       timeoutMs: this.settings.timeoutMs,
       allowPrivate: this.settings.allowPrivate,
     });
-    const { outcome, disabled } = await recordAttempt(this.db, delivery, this.#owner, result, at, this.settings);
+    let recorded: Awaited<ReturnType<typeof recordAttempt>>;
+    try {
+      recorded = await recordAttempt(this.db, delivery, this.#owner, result, at, this.settings);
+    } catch (err) {
+      // The endpoint was deleted meanwhile, or the database is away: the lease runs out and, if the
+      // delivery still exists, it is sent again.
+      this.log.warn({ err, delivery_id: delivery.id }, 'webhook attempt could not be recorded');
+      return 'lost';
+    }
+    const { outcome, disabled } = recorded;
     const context = {
       delivery_id: delivery.id,
       endpoint_id: delivery.endpoint_id,

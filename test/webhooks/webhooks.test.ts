@@ -375,6 +375,27 @@ describe.each(backends)('webhooks on %s', (backend) => {
     });
   });
 
+  it('documents every webhook route in the OpenAPI document, behind the bearer token', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
+    };
+    for (const [path, method, success] of [
+      ['/api/v1/admin/webhooks/', 'post', '201'],
+      ['/api/v1/admin/webhooks/', 'get', '200'],
+      ['/api/v1/admin/webhooks/{id}/', 'get', '200'],
+      ['/api/v1/admin/webhooks/{id}/', 'patch', '200'],
+      ['/api/v1/admin/webhooks/{id}/', 'delete', '204'],
+      ['/api/v1/admin/webhooks/{id}/rotate-secret/', 'post', '200'],
+      ['/api/v1/admin/webhooks/{id}/deliveries/', 'get', '200'],
+      ['/api/v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver/', 'post', '202'],
+    ] as const) {
+      const operation = doc.paths[path]?.[method];
+      expect(operation, `${method} ${path}`).toBeDefined();
+      expect(Object.keys(operation!.responses)).toEqual(expect.arrayContaining([success, '401', '403']));
+      expect(operation!.security).toBeDefined();
+    }
+  });
+
   it('answers bad input with 400, unknown endpoints with 404 and non-admins with 403', async () => {
     const post = (payload: unknown) => adminCall(t.app, 'POST', '/api/v1/admin/webhooks/', payload);
     expectError(await post({ events: ['*'] }), 400, 'validation_error');
