@@ -1,6 +1,7 @@
 // Outbound webhooks against a real receiver process: signed deliveries, retries after 500s and
 // timeouts, the disable window (moved with a test clock), redelivery, secret rotation, and the
 // admin API's answers. The worker's passes are run by the tests, so nothing happens behind them.
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { WebhookSender } from '../../src/webhooks/sender.js';
 import type { FastifyInstance } from 'fastify';
 import { adminToken, bearer, credit, newUser } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
-import { appWithEnv, expectError } from '../helpers/checks.js';
+import { appWithEnv, expectConsistentPaging, expectError } from '../helpers/checks.js';
 import { drain, emitEvents } from '../notifications/helpers.js';
 import { adminCall, createEndpoint, deliveries, type Endpoint, webhookPass } from './helpers.js';
 import { verifySignature, WebhookReceiver } from './receiver.js';
@@ -373,6 +374,43 @@ describe.each(backends)('webhooks on %s', (backend) => {
       expectError(patch, 400, 'webhook_url_forbidden');
       expect((await readEndpoint(id)).url).toBe('https://93.184.216.34/hook');
     });
+  });
+
+  it('pages endpoints and deliveries with cursors, both ways', async () => {
+    const headers = bearer(await adminToken(t.app));
+    const endpoints = [];
+    for (let n = 0; n < 5; n++) endpoints.push(await createEndpoint(t.app, { url: receiver.url(newPath()), events: ['*'], description: `#${n}` }));
+    const listed = await expectConsistentPaging<{ id: number }>(t.app, '/api/v1/admin/webhooks/', headers, { limit: 2, key: (e) => e.id });
+    expect(listed.map((e) => e.id)).toEqual(endpoints.map((e) => e.id));
+
+    await emitEvents(t.runtime.db, ...Array.from({ length: 5 }, () => balanceLow()));
+    await webhookPass(t);
+    const url = `/api/v1/admin/webhooks/${endpoints[0]!.id}/deliveries/`;
+    const paged = await expectConsistentPaging<{ id: number }>(t.app, url, headers, { limit: 2, key: (d) => d.id });
+    expect(paged).toHaveLength(5);
+    expect(paged.map((d) => d.id)).toEqual([...paged.map((d) => d.id)].sort((a, b) => b - a));
+  });
+
+  it('refuses to redeliver while a sender is sending that delivery', async () => {
+    const path = newPath();
+    const endpoint = await createEndpoint(t.app, { url: receiver.url(path), events: ['balance.low'] });
+    await receiver.script(path, { status: 500 });
+    await emitEvents(t.runtime.db, balanceLow());
+    await webhookPass(t);
+    const [delivery] = await deliveries(t.app, endpoint.id);
+    const redeliver = () => adminCall(t.app, 'POST', `/api/v1/admin/webhooks/${endpoint.id}/deliveries/${delivery!.id}/redeliver/`);
+    // As a sender's claim leaves it: leased until after now.
+    await t.runtime.db
+      .updateTable('webhook_deliveries')
+      .set({ lease_owner: randomUUID(), lease_until: new Date(clock.now().getTime() + 10_000) })
+      .where('id', '=', delivery!.id)
+      .execute();
+    expectError(await redeliver(), 409, 'webhook_delivery_in_progress');
+    // A sender that died: its lease runs out and the delivery can be sent again at once.
+    clock.advance(11_000);
+    const res = await redeliver();
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ status: 'pending', attempts: 0, next_attempt_at: clock.now().toISOString() });
   });
 
   it('documents every webhook route in the OpenAPI document, behind the bearer token', async () => {
