@@ -66,6 +66,7 @@ export interface Config {
   emailRetryBaseMs: number;
   emailRetryMaxMs: number;
   notificationsIntervalMs: number;
+  webhooks: WebhookSettings;
   /** glibc's malloc setting, read only to warn at start-up when it is missing. */
   mallocMmapThreshold: string | undefined;
 }
@@ -79,6 +80,17 @@ export interface StreamSettings {
   /** Bytes a stream may hold for a client that reads too slowly before it is dropped. */
   bufferBytes: number;
   ticketTtlSeconds: number;
+}
+
+/** Outbound webhooks (worker role): timeouts, the retry schedule and which addresses may be called. */
+export interface WebhookSettings {
+  timeoutMs: number;
+  retryBaseMs: number;
+  maxAttempts: number;
+  disableAfterHours: number;
+  /** Allows loopback, private and link-local targets, and plain http:, for tests and closed networks. */
+  allowPrivate: boolean;
+  intervalMs: number;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -362,5 +374,13 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     emailRetryBaseMs: int(env, 'EMAIL_RETRY_BASE_MS', 60_000, 1),
     emailRetryMaxMs: int(env, 'EMAIL_RETRY_MAX_MS', 6 * 3_600_000, 1),
     notificationsIntervalMs: int(env, 'NOTIFICATIONS_INTERVAL_MS', 1000, 10, TIMER_MAX_MS),
+    webhooks: {
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000),
+      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 60_000, 1, TIMER_MAX_MS),
+      maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+      disableAfterHours: int(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 365 * 24),
+      allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      intervalMs: int(env, 'WEBHOOK_INTERVAL_MS', 1000, 10, TIMER_MAX_MS),
+    },
   };
 }

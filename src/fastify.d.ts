@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ActivationService } from './activation/service.js';
 import type { AuthService } from './auth/service.js';
 import type { AccessClaims, AccessTokens } from './auth/tokens.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connect.js';
 
@@ -14,6 +15,7 @@ declare module 'fastify' {
     tokens: AccessTokens;
     auth: AuthService;
     activation: ActivationService;
+    clock: Clock;
   }
   interface FastifyRequest {
     user: AccessClaims;

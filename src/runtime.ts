@@ -27,6 +27,7 @@ import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue } from './queue/types.js';
 import { CommitSignal } from './stream/commit-signal.js';
+import { createWebhooks, type Webhooks } from './webhooks/background.js';
 
 export interface Runtime {
   config: Config;
@@ -48,7 +49,9 @@ export interface Runtime {
   commits: CommitSignal;
   /** The in-app feed and email consumers, run by the worker role. */
   notifications: Notifications;
-  /** Starts the activation worker, the reconciler, the lifecycle scheduler and the notifications in this process (ROLE=all or worker). */
+  /** The outbound webhooks' fan-out and sender, run by the worker role. */
+  webhooks: Webhooks;
+  /** Starts the activation worker, the reconciler, the lifecycle scheduler, the notifications and the webhooks in this process (ROLE=all or worker). */
   startWorker(): void;
   /** Stops taking activation jobs and waits for the running ones. */
   stopWorker(): Promise<void>;
@@ -140,12 +143,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const clock = options.clock ?? systemClock;
   const lifecycle = new LifecycleScheduler(db, activation, clock, config.lifecycle, config.lifecycle.intervalMs, log);
   const notifications = createNotifications(db, config, log);
+  const webhooks = createWebhooks(db, config.webhooks, clock, log, commits.notify);
   let workerStarted = false;
   const stopWorker = async () => {
     await refreshTokenPurge.stop();
     await lifecycle.stop();
     await reconciler.stop();
     await notifications.stop();
+    await webhooks.stop();
     await queue.stopWorker();
   };
 
@@ -166,6 +171,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     lifecycle,
     commits,
     notifications,
+    webhooks,
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
@@ -174,6 +180,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       refreshTokenPurge.start();
       lifecycle.start();
       notifications.start();
+      webhooks.start();
     },
     stopWorker,
     async close() {
