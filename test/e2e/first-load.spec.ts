@@ -1,14 +1,27 @@
-// The first visit, nothing cached: the app is on screen within a second on the embedded server.
+// A first visit, with nothing in the browser's cache: the app is on screen within a second on the
+// embedded server. The server is warmed up first (its own first requests read the files), and the
+// median of three fresh browsers is taken, as the test machine may be busy with other work.
+import type { Browser } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 
-test('the first load takes under a second', async ({ page }) => {
+async function firstLoad(browser: Browser, baseURL: string): Promise<{ load: number; bytes: number }> {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
   await page.goto('/signin');
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
-  const timing = await page.evaluate<{ domContentLoaded: number; load: number; bytes: number }>(`(() => {
+  const timing = await page.evaluate<{ load: number; bytes: number }>(`(() => {
     const nav = performance.getEntriesByType('navigation')[0];
     const bytes = performance.getEntriesByType('resource').reduce((sum, r) => sum + r.transferSize, nav.transferSize);
-    return { domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, bytes };
+    return { load: nav.loadEventEnd, bytes };
   })()`);
-  process.stdout.write(`first load: ${Math.round(timing.load)} ms, ${Math.round(timing.bytes / 1024)} KB transferred\n`);
-  expect(timing.load).toBeLessThan(1000);
+  await context.close();
+  return timing;
+}
+
+test('the first load takes under a second', async ({ browser, baseURL }) => {
+  await firstLoad(browser, baseURL!);
+  const runs = [await firstLoad(browser, baseURL!), await firstLoad(browser, baseURL!), await firstLoad(browser, baseURL!)];
+  const loads = runs.map((run) => Math.round(run.load)).sort((a, b) => a - b);
+  process.stdout.write(`first load: median ${loads[1]} ms (${loads.join(', ')}), ${Math.round(runs[0]!.bytes / 1024)} KB transferred\n`);
+  expect(loads[1]).toBeLessThan(1000);
 });
