@@ -1,5 +1,5 @@
 // Errors in words: a lost connection says so and recovers; an unknown address is a page, not a blank.
-import { expect, PASSWORD, signIn, test } from './fixtures.js';
+import { expect, expectAccessible, PASSWORD, signIn, test } from './fixtures.js';
 import { serverInfo } from './servers.js';
 
 test('a lost connection is announced, and the page recovers when it is back', async ({ page, context, customer }) => {
@@ -16,6 +16,7 @@ test('an unknown page and a transaction that is not yours are explained', async 
   expect(customer.username).toBeTruthy();
   await page.goto('/nowhere');
   await expect(page.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
+  await expectAccessible(page);
   await page.goto('/history/00000000-0000-4000-8000-000000000000');
   await expect(page.getByRole('alert')).toContainText(/not found/i);
 });
@@ -24,6 +25,7 @@ test('the admin console is for admins only, and loads as its own chunk', async (
   expect(customer.username).toBeTruthy();
   await page.goto('/admin');
   await expect(page.getByRole('heading', { level: 1, name: 'Not allowed' })).toBeVisible();
+  await expectAccessible(page);
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
 });
 
@@ -48,4 +50,46 @@ test('signing out everywhere ends the sessions of other browsers too', async ({ 
   await otherPage.reload();
   await expect(otherPage.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
   await other.close();
+});
+
+test('without the event stream, an activation is followed by polling', async ({ page, admin, customer }) => {
+  let streamAttempts = 0;
+  await page.route('**/api/v1/events/stream/**', (route) => {
+    streamAttempts += 1;
+    return route.abort();
+  });
+  // The first look finds the activation unfinished, whatever the machine's speed: only a later
+  // look (a poll, as no event can come) can see it settled.
+  let looks = 0;
+  await page.route('**/api/v1/activation/status/**', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as Record<string, unknown>;
+    looks += 1;
+    await route.fulfill({ response, json: looks === 1 ? { ...body, status: 'PROCESSING', completed_at: null, reference: null } : body });
+  });
+  await admin.credit(customer.id, '20.00');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Offers' }).click();
+  await expect(page.getByTestId('balance')).toHaveText('20.00 EUR');
+  await page.getByRole('button', { name: 'Activate TV Basic' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Confirm and pay 12.50 EUR' }).click();
+  const progress = page.getByRole('dialog', { name: 'Activating TV Basic' });
+  await expect(progress.getByText('SUCCESS', { exact: true })).toBeVisible({ timeout: 30_000 });
+  expect(looks).toBeGreaterThan(1);
+  expect(streamAttempts).toBeGreaterThan(0);
+});
+
+test('an expired access token is refreshed through the cookie and the request retried', async ({ page, customer }) => {
+  expect(customer.username).toBeTruthy();
+  let refused = 0;
+  // The API's answer to an access token that is no longer valid, once.
+  await page.route('**/api/v1/account/transactions/**', async (route) => {
+    if (refused > 0) return route.continue();
+    refused += 1;
+    await route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'Token expired', code: 'invalid_token' }) });
+  });
+  const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/browser/refresh/') && r.status() === 200);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'History' }).click();
+  await refreshed;
+  await expect(page.getByText('No transactions yet.')).toBeVisible();
+  expect(refused).toBe(1);
 });

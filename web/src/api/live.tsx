@@ -122,6 +122,12 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
     };
   }, [queryClient]);
 
+  // With the stream, events keep the cached answers fresh; without it, each page asks again.
+  useEffect(() => {
+    const defaults = queryClient.getDefaultOptions();
+    queryClient.setDefaultOptions({ ...defaults, queries: { ...defaults.queries, staleTime: live ? 10_000 : 0 } });
+  }, [live, queryClient]);
+
   const value = useMemo<Live>(
     () => ({
       live,
