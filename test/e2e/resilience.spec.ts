@@ -93,3 +93,13 @@ test('an expired access token is refreshed through the cookie and the request re
   await expect(page.getByText('No transactions yet.')).toBeVisible();
   expect(refused).toBe(1);
 });
+
+test('a page whose code cannot be fetched says so instead of going blank', async ({ page }) => {
+  await signIn(page, serverInfo('embedded').admin);
+  await page.route('**/assets/AdminApp-*.js', (route) => route.abort());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('alert')).toContainText('Something went wrong while showing this page.');
+  // The rest of the app still works.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+});
