@@ -5,6 +5,7 @@ import type { AuthService } from './auth/service.js';
 import type { AccessClaims, AccessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connect.js';
+import type { Metrics } from './metrics/port.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,6 +15,7 @@ declare module 'fastify' {
     tokens: AccessTokens;
     auth: AuthService;
     activation: ActivationService;
+    metrics: Metrics;
   }
   interface FastifyRequest {
     user: AccessClaims;

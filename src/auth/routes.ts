@@ -16,6 +16,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     timeWindow: 60_000,
     ...(app.redis ? { redis: app.redis, nameSpace: `${app.config.redisKeyPrefix}:ratelimit:` } : {}),
     skipOnError: true,
+    onExceeded: () => app.metrics.rateLimited('auth_rate_limit'),
   });
 
   app.post('/register/', {
