@@ -58,6 +58,9 @@ export class MetricsRegistry implements Metrics {
   readonly #webhookDeliveries: Counter<'outcome'>;
   readonly #webhookDisabled: Counter;
   readonly #collectErrors: Counter<'source'>;
+  readonly #readings: Array<{ name: string; gauge: Gauge<string>; labelled: boolean; read: () => Promise<void> }>;
+  readonly #timeoutMs: number;
+  readonly #onCollectError: MetricsOptions['onCollectError'];
 
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
@@ -152,55 +155,60 @@ export class MetricsRegistry implements Metrics {
     for (const limiter of LIMITERS) this.#rateLimited.inc({ limiter }, 0);
     for (const reason of ['partner_rejected', 'partner_unavailable']) this.#refunds.inc({ reason }, 0);
     for (const outcome of PARTNER_OUTCOMES) this.#partnerDuration.zero({ outcome });
+    for (const source of ['stuck_activations', 'outbox_lag', 'queue_jobs']) this.#collectErrors.inc({ source }, 0);
 
-    const collectErrors = this.#collectErrors;
-    /** Runs a source for a gauge; on failure the gauge shows nothing rather than a stale value. */
-    const read = async <T>(name: string, gauge: Gauge<string>, source: () => Promise<T>, show: (value: T) => void) => {
-      try {
-        const value = await withTimeout(source(), timeoutMs);
-        gauge.reset();
-        show(value);
-      } catch (err) {
-        gauge.reset();
-        collectErrors.inc({ source: name });
-        options.onCollectError(name, err);
-      }
-    };
-    const { sources } = options;
-    new Gauge({
+    const stuck = new Gauge({
       name: 'offers_activations_stuck',
       help: 'Activations still PENDING or PROCESSING longer than RECONCILE_AFTER_MS past their due time',
       registers,
-      async collect() {
-        await read('stuck_activations', this, sources.stuckActivations, (n) => this.set(n));
-      },
     });
-    new Gauge({
+    const lag = new Gauge({
       name: 'offers_outbox_lag_seconds',
       help: 'Per outbox consumer, the age of the oldest event it has not handled yet (0 when it is up to date)',
       labelNames: ['consumer'],
       registers,
-      async collect() {
-        await read('outbox_lag', this, sources.outboxLag, (lags) => {
-          for (const { consumer, seconds } of lags) this.set({ consumer }, seconds);
-        });
-      },
     });
-    new Gauge({
+    const jobs = new Gauge({
       name: 'offers_queue_jobs',
       help: 'Jobs in the activation queue by state (BullMQ, or the in-process queue)',
       labelNames: ['state'],
       registers,
-      async collect() {
-        await read('queue_jobs', this, sources.queueJobs, (counts) => {
-          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
-        });
-      },
     });
+    const { sources } = options;
+    this.#readings = [
+      { name: 'stuck_activations', gauge: stuck, labelled: false, read: async () => stuck.set(await sources.stuckActivations()) },
+      { name: 'outbox_lag', gauge: lag, labelled: true, read: async () => (await sources.outboxLag()).forEach((l) => lag.set({ consumer: l.consumer }, l.seconds)) },
+      { name: 'queue_jobs', gauge: jobs, labelled: true, read: async () => Object.entries(await sources.queueJobs()).forEach(([state, n]) => jobs.set({ state }, n)) },
+    ];
+    this.#timeoutMs = timeoutMs;
+    this.#onCollectError = options.onCollectError;
+  }
+
+  /**
+   * Reads every source for the gauges at once, each within the time limit. A gauge whose source
+   * failed shows nothing in this scrape rather than a stale value, and the failure is counted
+   * before the counters are written, so the same scrape shows it.
+   */
+  async #readGauges(): Promise<void> {
+    await Promise.all(
+      this.#readings.map(async ({ name, gauge, labelled, read }) => {
+        gauge.reset();
+        try {
+          await withTimeout(read(), this.#timeoutMs);
+        } catch (err) {
+          gauge.reset();
+          // A gauge without labels resets to 0, which would read as "all is well".
+          if (!labelled) gauge.remove();
+          this.#collectErrors.inc({ source: name });
+          this.#onCollectError(name, err);
+        }
+      }),
+    );
   }
 
   /** The text exposition of every metric, with its content type. */
   async scrape(): Promise<{ contentType: string; body: string }> {
+    await this.#readGauges();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
