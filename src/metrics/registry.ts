@@ -58,7 +58,7 @@ export class MetricsRegistry implements Metrics {
   readonly #webhookDeliveries: Counter<'outcome'>;
   readonly #webhookDisabled: Counter;
   readonly #collectErrors: Counter<'source'>;
-  readonly #readings: Array<{ name: string; gauge: Gauge<string>; labelled: boolean; read: () => Promise<void> }>;
+  readonly #readings: Array<{ name: string; gauge: Gauge<string>; labelled: boolean; read: () => Promise<Array<[Record<string, string>, number]>> }>;
   readonly #timeoutMs: number;
   readonly #onCollectError: MetricsOptions['onCollectError'];
 
@@ -176,9 +176,9 @@ export class MetricsRegistry implements Metrics {
     });
     const { sources } = options;
     this.#readings = [
-      { name: 'stuck_activations', gauge: stuck, labelled: false, read: async () => stuck.set(await sources.stuckActivations()) },
-      { name: 'outbox_lag', gauge: lag, labelled: true, read: async () => (await sources.outboxLag()).forEach((l) => lag.set({ consumer: l.consumer }, l.seconds)) },
-      { name: 'queue_jobs', gauge: jobs, labelled: true, read: async () => Object.entries(await sources.queueJobs()).forEach(([state, n]) => jobs.set({ state }, n)) },
+      { name: 'stuck_activations', gauge: stuck, labelled: false, read: async () => [[{}, await sources.stuckActivations()]] },
+      { name: 'outbox_lag', gauge: lag, labelled: true, read: async () => (await sources.outboxLag()).map((l) => [{ consumer: l.consumer }, l.seconds]) },
+      { name: 'queue_jobs', gauge: jobs, labelled: true, read: async () => Object.entries(await sources.queueJobs()).map(([state, n]) => [{ state }, n]) },
     ];
     this.#timeoutMs = timeoutMs;
     this.#onCollectError = options.onCollectError;
@@ -192,9 +192,10 @@ export class MetricsRegistry implements Metrics {
   async #readGauges(): Promise<void> {
     await Promise.all(
       this.#readings.map(async ({ name, gauge, labelled, read }) => {
-        gauge.reset();
         try {
-          await withTimeout(read(), this.#timeoutMs);
+          const values = await withTimeout(read(), this.#timeoutMs);
+          gauge.reset();
+          for (const [labels, value] of values) gauge.set(labels, value);
         } catch (err) {
           gauge.reset();
           // A gauge without labels resets to 0, which would read as "all is well".
