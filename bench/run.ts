@@ -630,7 +630,8 @@ function targets(mode: string, rows: Row[], rss: Record<string, Record<string, n
         met: mode === 'postgres' ? r.ratio! >= 0.3 : undefined,
       });
     }
-    if (READS.some((name) => r.name.startsWith(name)) && r.p99 !== undefined) {
+    // The metrics pair measures a difference under load, not the latency the p99 target is about.
+    if (READS.some((name) => r.name.startsWith(name)) && r.p99 !== undefined && r.name !== METRICS_ON && r.name !== METRICS_OFF) {
       out.push({ target: `p99 < 10 ms: ${r.name}`, figure: `${r.p99.toFixed(2)} ms (${r.config})`, met: r.p99 < 10 });
     }
     if (r.baseline?.includes('history')) {
