@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../../src/activation/reconciler.js';
 import { activate, credit, newOffer, newUser, waitForFinal } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
-import { expectError } from '../helpers/checks.js';
+import { appWithEnv, expectError } from '../helpers/checks.js';
 import { FakePartner } from '../helpers/partner.js';
 import { delta, METRICS_TOKEN, scrape } from '../helpers/prometheus.js';
 import { drain, setEmail } from '../notifications/helpers.js';
@@ -126,6 +126,22 @@ describe.each(backends)('metrics after a journey on %s', (backend) => {
     const after = await scrape(t.app);
     expect(delta(before, after, 'offers_rate_limited_requests_total', { limiter: 'auth_rate_limit' })).toBe(1);
     expect(delta(before, after, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/auth/login/', status_code: '429' })).toBe(1);
+  });
+
+  it('counts requests load shedding refuses, and still answers /metrics under pressure', async () => {
+    // The same runtime behind an app that finds any heap at all over its limit.
+    const app = await appWithEnv(t, { MAX_HEAP_USED_RATIO: '0.0001' });
+    try {
+      const offers = () => app.inject({ method: 'GET', url: '/api/v1/offers/' });
+      const deadline = Date.now() + 10_000;
+      while ((await offers()).statusCode !== 503 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = await scrape(app);
+      for (let i = 0; i < 3; i += 1) expectError(await offers(), 503, 'service_unavailable');
+      const after = await scrape(app);
+      expect(delta(before, after, 'offers_rate_limited_requests_total', { limiter: 'load_shedding' })).toBe(3);
+    } finally {
+      await app.close();
+    }
   });
 
   it('shows how far behind each outbox consumer is', async () => {
