@@ -194,16 +194,16 @@ function httpLimits(env: Env): HttpLimits {
   };
 }
 
-function metrics(env: Env, host: string): MetricsSettings {
+function metrics(env: Env, host: string, port: number): MetricsSettings {
   const token = read(env, 'METRICS_TOKEN');
   if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
     throw new ConfigError('METRICS_TOKEN must be at least 16 characters without spaces');
   }
-  return {
-    token,
-    port: read(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535),
-    host: read(env, 'METRICS_HOST') ?? host,
-  };
+  const metricsPort = read(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${port}); to serve /metrics on the API's port, set METRICS_TOKEN instead`);
+  }
+  return { token, port: metricsPort, host: read(env, 'METRICS_HOST') ?? host };
 }
 
 function dayList(env: Env, name: string, fallback: number[]): number[] {
@@ -319,8 +319,9 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
   }
 
   const host = read(env, 'HOST') ?? '0.0.0.0';
+  const port = int(env, 'PORT', 3000, 0, 65535);
   return {
-    port: int(env, 'PORT', 3000, 0, 65535),
+    port,
     host,
     dataDir,
     databaseUrl,
@@ -370,7 +371,7 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
       bufferBytes: int(env, 'STREAM_BUFFER_BYTES', 262_144, 1024),
       ticketTtlSeconds: int(env, 'STREAM_TICKET_TTL_SECONDS', 30, 1, 3600),
     },
-    metrics: metrics(env, host),
+    metrics: metrics(env, host, port),
     mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),
     smtpUrl,
     mailFrom,

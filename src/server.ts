@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
   }
 
+  if (config.role === 'worker' && config.metrics.port === undefined && config.metrics.token !== undefined) {
+    log.warn('METRICS_TOKEN does nothing on ROLE=worker, which serves no API: set METRICS_PORT to expose its metrics');
+  }
   let metricsServer: MetricsServer | undefined;
   if (runtime.metricsRegistry && config.metrics.port !== undefined) {
     metricsServer = await startMetricsServer(runtime.metricsRegistry, config.metrics.port, config.metrics.host, (err) =>

@@ -30,8 +30,10 @@ export async function startMetricsServer(metrics: MetricsRegistry, port: number,
       },
     );
   });
-  // A scraper connects every few seconds; idle sockets must not hold the shutdown.
+  // A scraper connects every few seconds; idle sockets must not hold the shutdown, nor slow ones the port.
   server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

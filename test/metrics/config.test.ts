@@ -26,6 +26,7 @@ describe('metrics settings', () => {
     [{ METRICS_TOKEN: 'has a space in the middle' }, /METRICS_TOKEN must be at least 16 characters without spaces/],
     [{ METRICS_PORT: '70000' }, /METRICS_PORT must be between 0 and 65535/],
     [{ METRICS_PORT: 'nine' }, /METRICS_PORT must be a whole number/],
+    [{ PORT: '8080', METRICS_PORT: '8080' }, /METRICS_PORT must differ from PORT \(8080\)/],
   ])('refuse %j', (env, message) => {
     expect(() => loadConfig({ ...base(), ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base(), ...env })).toThrow(message);
