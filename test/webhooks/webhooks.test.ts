@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { adminToken, bearer, credit, newUser } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { appWithEnv, expectConsistentPaging, expectError } from '../helpers/checks.js';
+import { delta, METRICS_TOKEN, scrape } from '../helpers/prometheus.js';
 import { drain, emitEvents } from '../notifications/helpers.js';
 import { adminCall, createEndpoint, deliveries, type Endpoint, webhookPass } from './helpers.js';
 import { verifySignature, WebhookReceiver } from './receiver.js';
@@ -33,6 +34,7 @@ describe.each(backends)('webhooks on %s', (backend) => {
         WEBHOOK_RETRY_BASE_MS: String(RETRY_BASE_MS),
         WEBHOOK_MAX_ATTEMPTS: '4',
         WEBHOOK_DISABLE_AFTER_HOURS: '72',
+        METRICS_TOKEN,
       },
       { clock },
     );
@@ -192,6 +194,7 @@ describe.each(backends)('webhooks on %s', (backend) => {
     const endpoint = await createEndpoint(t.app, { url: receiver.url(path), events: ['balance.low'] });
     await createEndpoint(t.app, { url: receiver.url(watcherPath), events: ['webhook.endpoint_disabled'] });
     await receiver.script(path, ...Array.from({ length: 5 }, () => ({ status: 500 })));
+    const before = await scrape(t.app);
     await emitEvents(t.runtime.db, balanceLow());
     const firstFailure = clock.now();
     await webhookPass(t);
@@ -221,6 +224,10 @@ describe.each(backends)('webhooks on %s', (backend) => {
     await webhookPass(t);
     const [told] = await receiver.requests(watcherPath);
     expect(JSON.parse(told!.body)).toMatchObject({ type: 'webhook.endpoint_disabled', data: { endpoint_id: endpoint.id } });
+    const after = await scrape(t.app);
+    expect(delta(before, after, 'offers_webhook_deliveries_total', { outcome: 'retrying' })).toBe(5);
+    expect(delta(before, after, 'offers_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
+    expect(delta(before, after, 'offers_webhook_endpoints_disabled_total')).toBe(1);
 
     // Disabled: its pending deliveries wait and nothing is sent.
     const sent = (await receiver.requests(path)).length;
