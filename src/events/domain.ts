@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'subscription.expiring',
   'subscription.expired',
   'subscription.renewal_failed',
+  'user.disabled',
+  'user.enabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
