@@ -8,7 +8,9 @@ import { TransactionView } from '../account/schemas.js';
 import auditRoutes, { auditContextOf } from '../audit/routes.js';
 import { requireAdmin } from '../auth/guard.js';
 import { adminUserView, createUser } from '../auth/service.js';
-import { notFound } from '../domain/errors.js';
+import type { Static } from 'typebox';
+import type { Resolution } from '../activation/domain.js';
+import { invalid, notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
 import { errors, IdempotencyHeaders, IdParams, Page } from '../http/schemas.js';
 import { NewOffer, Offer, OfferListQuery, OfferPatch } from '../offers/schemas.js';
@@ -32,6 +34,18 @@ const schemaDefaults = { tags: ['admin'], security: [{ bearer: [] }] };
 const guarded = errors(401, 403);
 
 const adminView = (user: q.UserWithBalance) => ({ ...adminUserView(user), balance: user.balance });
+
+/** The decision a resolve body spells: SUCCESS needs the partner's reference, FAILED a reason. */
+function resolution(body: Static<typeof ResolveBody>): Resolution {
+  if (body.outcome === 'SUCCESS') {
+    if (body.reference === undefined || body.reason !== undefined) throw mismatched('reference', 'SUCCESS takes a reference and no reason');
+    return { outcome: 'SUCCESS', reference: body.reference };
+  }
+  if (body.reason === undefined || body.reference !== undefined) throw mismatched('reason', 'FAILED takes a reason and no reference');
+  return { outcome: 'FAILED', reason: body.reason };
+}
+
+const mismatched = (field: string, message: string) => invalid('validation_error', message, [{ field, message }]);
 
 const SECONDS_PER_UNIT = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 /** "15m" → 900. The schema has checked the shape. */
@@ -195,7 +209,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: AdminActivation, ...guarded, ...errors(400, 404, 409) },
     },
   }, async (request) => {
-    const row = await app.activation.resolve(request.params.id, request.body, await auditContextOf(request));
+    const row = await app.activation.resolve(request.params.id, resolution(request.body), await auditContextOf(request));
     return activationById(row.id);
   });
 };

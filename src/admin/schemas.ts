@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { SubscriptionView, TransactionFilters, TransactionStatusEnum } from '../account/schemas.js';
 import { Email, NewPassword, User, Username } from '../auth/schemas.js';
-import { Money, MoneyInput, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../http/schemas.js';
+import { Money, MoneyInput, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../http/schemas.js';
 
 export const AdminUser = Type.Object({
   ...User.properties,
@@ -81,16 +81,15 @@ export const AdminActivation = Type.Object({
 
 export const ActivationParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
-export const ResolveBody = Type.Union(
-  [
-    Type.Object(
-      { outcome: Type.Literal('SUCCESS'), reference: Type.String({ minLength: 1, maxLength: 255, description: "The partner's reference" }) },
-      { additionalProperties: false },
-    ),
-    Type.Object(
-      { outcome: Type.Literal('FAILED'), reason: Type.String({ minLength: 1, maxLength: 500, description: 'Shown to the buyer with the refund' }) },
-      { additionalProperties: false },
-    ),
-  ],
-  { description: 'The partner\'s answer, as an admin found it out' },
+/**
+ * One object rather than a union of two: Ajv strips unknown properties while it tries each branch
+ * of a union, so the second branch would never see its field. The route checks which one is needed.
+ */
+export const ResolveBody = Type.Object(
+  {
+    outcome: StringEnum(['SUCCESS', 'FAILED']),
+    reference: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: "SUCCESS: the partner's reference" })),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'FAILED: why; shown to the buyer with the refund' })),
+  },
+  { additionalProperties: false, description: "The partner's answer, as an admin found it out" },
 );
