@@ -130,7 +130,7 @@ async function credit(config: Config, args: string[]): Promise<void> {
 
 async function seed(config: Config, args: string[]): Promise<void> {
   expectPositionals('seed', parse(args, {}).positionals, []);
-  const added = await withRuntime(config, seedDemoOffers);
+  const added = await withRuntime(config, (runtime) => seedDemoOffers(runtime, operator()));
   out(added > 0 ? `Added ${added} demo offers.` : 'The catalogue already has offers; no demo offers added.');
 }
 

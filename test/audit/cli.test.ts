@@ -13,8 +13,9 @@ describe.each(backends)('CLI audit trail on %s', (backend) => {
   }, CLI_TIMEOUT);
   afterAll(async () => b?.cleanup());
 
-  it('records create-user and credit as cli:<os user>, and a replayed credit once', async () => {
+  it('records create-user, credit and seed as cli:<os user>, and a replayed credit once', async () => {
     const username = uniqueName('cli_audit');
+    expect((await runCli(['seed'], b.env)).stdout).toMatch(/^Added \d+ demo offers/);
     expect((await runCli(['create-user', username, '--password', 'audited password'], b.env)).code).toBe(0);
     expect((await runCli(['credit', username, '7.50', 'welcome', '--idempotency-key', 'k-1'], b.env)).code).toBe(0);
     expect((await runCli(['credit', username, '7.50', 'welcome', '--idempotency-key', 'k-1'], b.env)).code).toBe(0);
@@ -37,6 +38,10 @@ describe.each(backends)('CLI audit trail on %s', (backend) => {
         }),
         expect.objectContaining({ actor, action: 'user.create', after: expect.objectContaining({ username, is_admin: false }) }),
       ]);
+      const offers = (await app.inject({ method: 'GET', url: '/api/v1/admin/offers/', headers: bearer(access) })).json().results;
+      const seeded = await app.inject({ method: 'GET', url: `/api/v1/admin/audit/?action=offer.create&actor=${encodeURIComponent(actor)}`, headers: bearer(access) });
+      expect(seeded.json().results.map((r: { target: string }) => r.target).sort()).toEqual(offers.map((o: { id: number }) => `offer:${o.id}`).sort());
+      expect(offers.length).toBeGreaterThan(0);
     });
   }, CLI_TIMEOUT);
 });
