@@ -2,14 +2,14 @@
 // only. Every change passes the acting admin (auditContextOf) to its use case, which writes the
 // audit row in the change's transaction.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
 import { listActiveSubscriptions } from '../account/queries.js';
 import { creditAccount, subscriptionView, transactionPage } from '../account/service.js';
 import { TransactionView } from '../account/schemas.js';
+import type { Resolution } from '../activation/domain.js';
 import auditRoutes, { auditContextOf } from '../audit/routes.js';
 import { requireAdmin } from '../auth/guard.js';
 import { adminUserView, createUser } from '../auth/service.js';
-import type { Static } from 'typebox';
-import type { Resolution } from '../activation/domain.js';
 import { invalid, notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
 import { errors, IdempotencyHeaders, IdParams, Page } from '../http/schemas.js';
