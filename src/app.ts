@@ -13,6 +13,7 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import healthRoutes from './http/health.js';
 import { validatorCompiler } from './http/validation.js';
+import { registerMetrics } from './metrics/http.js';
 import notificationRoutes from './notifications/routes.js';
 import offerRoutes from './offers/routes.js';
 import { registerLoadShedding } from './plugins/load-shedding.js';
@@ -82,6 +83,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorate('activation', runtime.activation);
   app.decorate('commits', runtime.commits);
   app.decorate('clock', runtime.clock);
+  app.decorate('metrics', runtime.metrics);
   app.decorateRequest('user', null as never);
   // A request still running when close() begins ends its connection with its answer: otherwise a
   // client that keeps connections alive (any proxy) holds close(), and so the shutdown, until timeout.
@@ -99,6 +101,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
+  if (runtime.metricsRegistry) registerMetrics(app, runtime.metricsRegistry, runtime.config.metrics.token);
   await registerSecurity(app);
   await registerLoadShedding(app);
   await registerSwagger(app);

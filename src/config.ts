@@ -67,8 +67,18 @@ export interface Config {
   emailRetryMaxMs: number;
   notificationsIntervalMs: number;
   webhooks: WebhookSettings;
+  metrics: MetricsSettings;
   /** glibc's malloc setting, read only to warn at start-up when it is missing. */
   mallocMmapThreshold: string | undefined;
+}
+
+/** Where the Prometheus metrics are served; neither set → nowhere, and nothing is collected. */
+export interface MetricsSettings {
+  /** Set → GET /metrics on the API's port answers a request bearing this token. */
+  token: string | undefined;
+  /** Set → a separate listener serves GET /metrics without a token (0 = any free port). */
+  port: number | undefined;
+  host: string;
 }
 
 /** The live event stream (GET /api/v1/events/stream/). */
@@ -199,6 +209,18 @@ function httpLimits(env: Env): HttpLimits {
   };
 }
 
+function metrics(env: Env, host: string, port: number): MetricsSettings {
+  const token = read(env, 'METRICS_TOKEN');
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters without spaces');
+  }
+  const metricsPort = read(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${port}); to serve /metrics on the API's port, set METRICS_TOKEN instead`);
+  }
+  return { token, port: metricsPort, host: read(env, 'METRICS_HOST') ?? host };
+}
+
 function dayList(env: Env, name: string, fallback: number[]): number[] {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
@@ -314,9 +336,11 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     throw new ConfigError(`MAIL_FROM must be an address like offers@example.com or "Offers <offers@example.com>", got "${mailFrom}"`);
   }
 
+  const host = read(env, 'HOST') ?? '0.0.0.0';
+  const port = int(env, 'PORT', 3000, 0, 65535);
   return {
-    port: int(env, 'PORT', 3000, 0, 65535),
-    host: read(env, 'HOST') ?? '0.0.0.0',
+    port,
+    host,
     dataDir,
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
@@ -366,6 +390,7 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
       bufferBytes: int(env, 'STREAM_BUFFER_BYTES', 262_144, 1024),
       ticketTtlSeconds: int(env, 'STREAM_TICKET_TTL_SECONDS', 30, 1, 3600),
     },
+    metrics: metrics(env, host, port),
     mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),
     smtpUrl,
     mailFrom,

@@ -6,6 +6,7 @@ import type { AccessClaims, AccessTokens } from './auth/tokens.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connect.js';
+import type { Metrics } from './metrics/port.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,6 +17,7 @@ declare module 'fastify' {
     auth: AuthService;
     activation: ActivationService;
     clock: Clock;
+    metrics: Metrics;
   }
   interface FastifyRequest {
     user: AccessClaims;

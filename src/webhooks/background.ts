@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { WebhookSettings } from '../config.js';
 import type { Database } from '../db/connect.js';
 import { EventConsumer } from '../events/consumer.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import { fanOutHandler, WEBHOOK_CONSUMER } from './fanout.js';
 import { WebhookSender } from './sender.js';
 
@@ -18,7 +19,7 @@ export interface Webhooks {
   stop(): Promise<void>;
 }
 
-export function createWebhooks(db: Database, settings: WebhookSettings, clock: Clock, log: Logger, onCommit: () => void): Webhooks {
+export function createWebhooks(db: Database, settings: WebhookSettings, clock: Clock, log: Logger, onCommit: () => void, metrics: Metrics = noMetrics): Webhooks {
   const fanOut = new EventConsumer(
     db,
     WEBHOOK_CONSUMER,
@@ -26,7 +27,7 @@ export function createWebhooks(db: Database, settings: WebhookSettings, clock: C
     { batch: BATCH, intervalMs: settings.intervalMs, leaseMs: CONSUMER_LEASE_MS },
     log,
   );
-  const sender = new WebhookSender(db, clock, { ...settings, batch: SENDER_BATCH }, log, onCommit);
+  const sender = new WebhookSender(db, clock, { ...settings, batch: SENDER_BATCH }, log, onCommit, metrics);
   return {
     fanOut,
     sender,

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/connect.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import { postWebhook } from './delivery.js';
 import type { ClaimedDelivery } from './queries.js';
 import { claimDue } from './queries.js';
@@ -39,6 +40,7 @@ export class WebhookSender {
     private readonly settings: WebhookSenderSettings,
     private readonly log: Logger,
     private readonly onCommit: () => void = () => undefined,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   /** Sends everything due at the clock's time; returns what came of it. */
@@ -80,9 +82,12 @@ export class WebhookSender {
       // The endpoint was deleted meanwhile, or the database is away: the lease runs out and, if the
       // delivery still exists, it is sent again.
       this.log.warn({ err, delivery_id: delivery.id }, 'webhook attempt could not be recorded');
+      this.metrics.webhookDelivery('lost');
       return 'lost';
     }
     const { outcome, disabled } = recorded;
+    this.metrics.webhookDelivery(outcome);
+    if (disabled) this.metrics.webhookEndpointDisabled();
     const context = {
       delivery_id: delivery.id,
       endpoint_id: delivery.endpoint_id,
