@@ -33,7 +33,9 @@ export default defineConfig<object, { server: ServerName }>({
     },
   },
   projects: [
-    { name: 'embedded', use: { server: 'embedded' } },
+    { name: 'embedded', testIgnore: 'first-load.spec.ts', use: { server: 'embedded' } },
     ...(scaled ? [{ name: 'postgres', testMatch: 'journey.spec.ts', use: { server: 'postgres' as const } }] : []),
+    // Timed, so alone: after the others.
+    { name: 'first-load', testMatch: 'first-load.spec.ts', dependencies: scaled ? ['embedded', 'postgres'] : ['embedded'], use: { server: 'embedded' } },
   ],
 });

@@ -65,6 +65,15 @@ export async function signUp(page: Page, username = uniqueName('user')): Promise
   return { id, username, password: PASSWORD };
 }
 
+/** Signs in through the form. */
+export async function signIn(page: Page, credentials: { username: string; password: string }): Promise<void> {
+  await page.goto('/signin');
+  await page.getByLabel('Username').fill(credentials.username);
+  await page.getByLabel('Password').fill(credentials.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+}
+
 /** axe finds no serious or critical violation on the page as it is now. */
 export async function expectAccessible(page: Page): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
@@ -76,10 +85,12 @@ export async function expectAccessible(page: Page): Promise<void> {
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const before = page.viewportSize() ?? DESKTOP;
+  // A modal covers the viewport only: a full-page picture would show the page half-dimmed.
+  const fullPage = (await page.locator('dialog[open]').count()) === 0;
   for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
     await page.setViewportSize(viewport);
     await expectAccessible(page);
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}-${size}.png`, fullPage: true, animations: 'disabled' });
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}-${size}.png`, fullPage, animations: 'disabled' });
   }
   await page.setViewportSize(before);
 }
@@ -106,6 +117,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker' },
   ],
   baseURL: async ({ server }, use) => use(serverInfo(server).url),
+  // Every test also checks that the page broke neither the content security policy nor itself.
+  page: async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+    await use(page);
+    expect(problems).toEqual([]);
+  },
   customer: async ({ page }, use) => use(await signUp(page)),
 });
 

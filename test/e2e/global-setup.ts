@@ -6,10 +6,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freshDatabase } from '../helpers/backends.js';
-import { Processes, repoRoot } from '../helpers/processes.js';
+import { ServerProcess, repoRoot } from '../helpers/processes.js';
 import type { ServerInfo, ServerName } from './servers.js';
 
 const FROM_BUILD = [process.execPath, 'dist/server.js'];
+/** Generous: the machine running the tests may be busy with other work. */
+const START_TIMEOUT_MS = 180_000;
+const LISTENING = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
+
+/** The servers started, so that all of them are stopped at the end, whatever happened. */
+class Servers {
+  readonly all: ServerProcess[] = [];
+
+  async start(name: string, env: Record<string, string>): Promise<ServerProcess> {
+    const proc = new ServerProcess(name, { ...env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }, FROM_BUILD);
+    this.all.push(proc);
+    await proc.waitForLog((line) => line.msg === 'started', 'start-up', START_TIMEOUT_MS);
+    const listening = proc.logs().find((line) => typeof line.msg === 'string' && LISTENING.test(line.msg));
+    if (listening) proc.port = Number(LISTENING.exec(listening.msg as string)![1]);
+    return proc;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all.map((proc) => proc.kill('SIGTERM', 15_000).catch(() => undefined)));
+  }
+}
 
 /** The simulated partner answers after this long: long enough to see an activation in progress. */
 const PARTNER_LATENCY_MS = '600';
@@ -25,14 +46,14 @@ function common(dataDir: string): Record<string, string> {
 }
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  const processes = new Processes();
+  const processes = new Servers();
   const cleanups: (() => Promise<void> | void)[] = [];
   const servers: Partial<Record<ServerName, ServerInfo>> = {};
 
   async function embedded(name: ServerName, extra: Record<string, string> = {}): Promise<void> {
     const dataDir = mkdtempSync(join(tmpdir(), `offers-e2e-${name}-`));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const proc = await processes.start(name, { ...common(dataDir), ...extra }, FROM_BUILD);
+    const proc = await processes.start(name, { ...common(dataDir), ...extra });
     // The embedded default makes `admin` with a random password, kept in DATA_DIR/admin-password.
     const password = readFileSync(join(dataDir, 'admin-password'), 'utf8').trim();
     servers[name] = { url: proc.url, admin: { username: 'admin', password } };
@@ -58,19 +79,19 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         ADMIN_PASSWORD: admin.password,
       };
       // The API first: it migrates and seeds; the worker then finds the schema in place.
-      const api = await processes.start('postgres-api', { ...env, ROLE: 'api' }, FROM_BUILD);
-      await processes.start('postgres-worker', { ...env, ROLE: 'worker' }, FROM_BUILD);
+      const api = await processes.start('postgres-api', { ...env, ROLE: 'api' });
+      await processes.start('postgres-worker', { ...env, ROLE: 'worker' });
       servers.postgres = { url: api.url, admin };
     }
   } catch (err) {
-    await processes.killAll();
+    await processes.stop();
     for (const cleanup of cleanups.reverse()) await cleanup();
     throw err;
   }
 
   process.env.E2E_SERVERS = JSON.stringify(servers);
   return async () => {
-    await processes.killAll();
+    await processes.stop();
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
 }

@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AdminGate } from './admin/AdminGate';
+import { LiveEventsProvider } from './api/live';
 import { useSession } from './auth/session';
 import { Loading } from './components/Alert';
 import { ConnectionBanner } from './components/ConnectionBanner';
@@ -20,7 +21,7 @@ function RequireSession({ children }: { children: ReactNode }) {
   const location = useLocation();
   if (status === 'restoring') return <Loading label="Restoring your session…" />;
   if (status === 'signed-out') return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
-  return children;
+  return <LiveEventsProvider>{children}</LiveEventsProvider>;
 }
 
 function VisitorOnly({ children }: { children: ReactNode }) {

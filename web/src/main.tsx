@@ -11,10 +11,15 @@ import './styles.css';
 const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
-      staleTime: 10_000,
+      // Until the event stream is open (src/api/live.tsx raises it then).
+      staleTime: 0,
       // A refusal (4xx) will not change by asking again; a lost connection or a 5xx may.
       retry: (failures, error) => failures < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+      // Ask even when the browser thinks it is offline: a failed request is what shows the banner
+      // (src/components/ConnectionBanner.tsx), and the banner's probe brings the data back.
+      networkMode: 'always',
     },
+    mutations: { networkMode: 'always' },
   },
 });
 

@@ -3,6 +3,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, csrfHeader, onSessionLost, refreshSession, unwrap } from '../api/client';
+import { connectionState, subscribeConnection } from '../api/connection';
+import { ApiError, NETWORK_ERROR } from '../api/errors';
 import { setTokens } from '../api/session-token';
 import type { Profile } from '../api/types';
 
@@ -44,22 +46,34 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let cancelled = false;
-    refreshSession()
-      .then(async (tokens) => {
-        if (!tokens) return null;
-        return loadProfile();
-      })
-      .then((profile) => {
-        if (cancelled) return;
-        setUser(profile);
-        setStatus(profile ? 'signed-in' : 'signed-out');
-      })
-      .catch(() => {
-        if (!cancelled) setStatus('signed-out');
-      });
+    let unsubscribe = () => {};
+    const restore = () => {
+      refreshSession()
+        .then((tokens) => (tokens ? loadProfile() : null))
+        .then((profile) => {
+          if (cancelled) return;
+          setUser(profile);
+          setStatus(profile ? 'signed-in' : 'signed-out');
+        })
+        .catch((err: unknown) => {
+          if (cancelled) return;
+          // The server cannot be reached: the cookie may well be valid, so try again once it answers.
+          if (err instanceof ApiError && err.code === NETWORK_ERROR) {
+            unsubscribe = subscribeConnection(() => {
+              if (connectionState() === 'offline') return;
+              unsubscribe();
+              restore();
+            });
+          } else {
+            setStatus('signed-out');
+          }
+        });
+    };
+    restore();
     onSessionLost(() => ended('Your session has ended. Please sign in again.'));
     return () => {
       cancelled = true;
+      unsubscribe();
     };
   }, [ended]);
 

@@ -11,6 +11,7 @@ export function ConnectionBanner() {
 
   useEffect(() => {
     const goneOffline = () => markOffline();
+    if (!navigator.onLine) goneOffline();
     window.addEventListener('offline', goneOffline);
     return () => window.removeEventListener('offline', goneOffline);
   }, []);

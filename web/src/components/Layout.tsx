@@ -1,11 +1,12 @@
 // The frame of every signed-in page: skip link, header with navigation, the bell and sign-out.
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, NavLink, Outlet } from 'react-router';
+import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { messageOf } from '../api/errors';
 import { useSession } from '../auth/session';
 import { Button } from './Button';
+import { ErrorBoundary } from './ErrorBoundary';
 import { useToast } from './Toasts';
 
 export const unreadQuery = {
@@ -29,6 +30,7 @@ function Bell() {
 
 export function Layout() {
   const { user, signOut } = useSession();
+  const location = useLocation();
   const toast = useToast();
   const [busy, setBusy] = useState(false);
   const links = [
@@ -81,7 +83,10 @@ export function Layout() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        <Outlet />
+        {/* Keyed by the address: leaving a page that failed gives the next one a fresh start. */}
+        <ErrorBoundary key={location.pathname}>
+          <Outlet />
+        </ErrorBoundary>
       </main>
     </>
   );
