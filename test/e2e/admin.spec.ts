@@ -73,13 +73,13 @@ test.describe('admin console', () => {
     // Disable by keyboard: the customer can no longer sign in; enable lets them back.
     await tabTo(page, page.getByRole('button', { name: `Disable ${customer.username}` }));
     await page.keyboard.press('Enter');
-    await expect(page.getByRole('button', { name: `Enable ${customer.username}` })).toBeVisible();
+    // The focus moves to the button that undoes it.
+    await expect(page.getByRole('button', { name: `Enable ${customer.username}` })).toBeFocused();
     await expect(page.getByText('Disabled', { exact: true }).first()).toBeVisible();
     const refused = await api.http.post('/api/v1/auth/login/', { data: { username: customer.username, password: PASSWORD } });
     expect(refused.status()).toBe(403);
-    await tabTo(page, page.getByRole('button', { name: `Enable ${customer.username}` }));
     await page.keyboard.press('Enter');
-    await expect(page.getByRole('button', { name: `Disable ${customer.username}` })).toBeVisible();
+    await expect(page.getByRole('button', { name: `Disable ${customer.username}` })).toBeFocused();
     const allowed = await api.http.post('/api/v1/auth/login/', { data: { username: customer.username, password: PASSWORD } });
     expect(allowed.status()).toBe(200);
 

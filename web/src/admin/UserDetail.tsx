@@ -1,6 +1,6 @@
 // One user: balance, subscriptions, history, the credit form, and disable/enable.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { ApiError, messageOf } from '../api/errors';
@@ -85,6 +85,10 @@ function CreditForm({ user }: { user: Detail }) {
 function AccessControl({ user }: { user: Detail }) {
   const queryClient = useQueryClient();
   const toast = useToast();
+  // Disable and enable swap one button for the other: the focus follows, so the keyboard stays here.
+  const section = useRef<HTMLElement>(null);
+  const changed = useRef(false);
+
   const change = useMutation({
     mutationFn: (action: 'disable' | 'enable') =>
       unwrap(
@@ -93,12 +97,18 @@ function AccessControl({ user }: { user: Detail }) {
           : api.POST('/api/v1/admin/users/{id}/enable/', { params: { path: { id: user.id } } }),
       ),
     onSuccess: (updated) => {
+      changed.current = true;
       toast(updated.disabled ? `${updated.username} is disabled and signed out everywhere.` : `${updated.username} can sign in again.`);
       return queryClient.invalidateQueries({ queryKey: ['admin'] });
     },
   });
+  useEffect(() => {
+    if (!changed.current || change.isPending) return;
+    changed.current = false;
+    section.current?.querySelector<HTMLButtonElement>('button')?.focus();
+  }, [user.disabled, change.isPending]);
   return (
-    <section aria-labelledby="access-title">
+    <section ref={section} aria-labelledby="access-title">
       <h2 id="access-title">Access</h2>
       {change.error && <Alert>{messageOf(change.error)}</Alert>}
       {user.disabled ? (
