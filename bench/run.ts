@@ -10,6 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { embeddedDir } from '../src/db/connect.js';
+import { MetricsRegistry } from '../src/metrics/registry.js';
 import { chargeThroughPg, chargeThroughPglite, type ChargeResult } from './lib/charge.js';
 import { fire, type LoadResult, type LoadSpec, measure } from './lib/load.js';
 import { freePort, NodeProcess, RssSampler, runNode, waitForHttp } from './lib/processes.js';
@@ -17,6 +18,7 @@ import { percentile, streamsDuring } from './lib/streams.js';
 import {
   finishMachine,
   machine,
+  type Machine,
   type ModeResult,
   type Row,
   type Target,
@@ -46,6 +48,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' },
     'only-streams': { type: 'boolean', default: false },
+    'only-metrics': { type: 'boolean', default: false },
   },
 });
 const MODES = args.mode === undefined ? (['embedded', 'postgres'] as const) : ([args.mode] as const);
@@ -60,6 +63,8 @@ const HISTORY = Number(args.history);
 const STREAMS = Number(args.streams);
 /** Runs the stream step alone (after seeding), to try it at a small scale. */
 const ONLY_STREAMS = args['only-streams'];
+/** Runs the metrics cost step alone (after seeding): try it with a small --users and --history. */
+const ONLY_METRICS = args['only-metrics'];
 const HISTORY_SMALL = 1000;
 const OFFERS = 20;
 
@@ -459,6 +464,84 @@ async function streamRow(c: Omit<Context, 'history'>, api: NodeProcess): Promise
 }
 
 // ---------------------------------------------------------------------------------------------
+// The cost of metrics
+
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+const METRICS_ROUNDS = 2;
+/** Far more often than Prometheus scrapes (15 s is usual), so each scrape's database readings count too. */
+const SCRAPE_EVERY_MS = 1000;
+const METRICS_ON = 'offers list, metrics on';
+const METRICS_OFF = 'offers list, metrics off';
+
+/**
+ * What the request hook costs per request, measured in this process: a figure the machine's noise
+ * moves far less than the difference of two throughputs.
+ */
+function hookNanoseconds(): number {
+  const metrics = new MetricsRegistry({
+    sources: { stuckActivations: async () => 0, outboxLag: async () => [], queueJobs: async () => ({}) },
+    onCollectError: () => undefined,
+  });
+  const routes = ['/api/v1/offers/', '/api/v1/account/', '/api/v1/activation/status/:transaction_id/'];
+  const observe = (n: number) => {
+    for (let i = 0; i < n; i += 1) metrics.observeRequest('GET', routes[i % routes.length], 200, 0.001 + (i % 7) / 1000);
+  };
+  observe(100_000);
+  const n = 1_000_000;
+  const t0 = process.hrtime.bigint();
+  observe(n);
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+/**
+ * The offers list with metrics on (METRICS_TOKEN set, scraped every second) and off, on services
+ * started alternately METRICS_ROUNDS times each, so a machine that drifts during the step moves both.
+ */
+async function metricsRows(config: string, env: Record<string, string>, tokens: string[]): Promise<Row[]> {
+  const runs: Record<'on' | 'off', LoadResult[]> = { on: [], off: [] };
+  const rss: Record<string, Record<string, number>> = {};
+  for (let round = 1; round <= METRICS_ROUNDS; round += 1) {
+    for (const state of ['off', 'on'] as const) {
+      const serviceEnv = state === 'on' ? { ...env, METRICS_TOKEN } : env;
+      await withService(`metrics-${state}`, ['all'], serviceEnv, { config, into: rss }, async (service) => {
+        say(`${config}: offers list with metrics ${state} (round ${round} of ${METRICS_ROUNDS})`);
+        const scraper =
+          state === 'on'
+            ? setInterval(() => void call(service.base, '/metrics', { token: METRICS_TOKEN }).catch(() => undefined), SCRAPE_EVERY_MS)
+            : undefined;
+        try {
+          const r = await measure(get(service.base, () => '/api/v1/offers/', (i) => tokens[i % tokens.length]!), TIMING);
+          say(`  ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`);
+          runs[state].push(r);
+        } finally {
+          clearInterval(scraper);
+        }
+      });
+    }
+  }
+  const mean = (list: LoadResult[], key: 'rps' | 'p50' | 'p99') => list.reduce((sum, r) => sum + r[key], 0) / list.length;
+  const summary = (state: 'on' | 'off', name: string): Row => ({
+    config,
+    name,
+    rps: mean(runs[state], 'rps'),
+    p50: mean(runs[state], 'p50'),
+    p99: mean(runs[state], 'p99'),
+    errors: runs[state].reduce((sum, r) => sum + r.errors, 0),
+    non2xx: runs[state].reduce((sum, r) => sum + r.non2xx, 0),
+    note: `mean of ${METRICS_ROUNDS} services${state === 'on' ? `, scraped every ${SCRAPE_EVERY_MS / 1000} s` : ''}`,
+  });
+  const off = summary('off', METRICS_OFF);
+  const on = { ...summary('on', METRICS_ON), baseline: 'metrics off', ratio: 0 };
+  on.ratio = on.rps / off.rps;
+  const hookNs = hookNanoseconds();
+  // One core's share of a request at the measured rate, next to what the hook adds to it.
+  const hookShare = (hookNs / 1e9) * off.rps;
+  on.note = `${on.note}; request hook ${(hookNs / 1000).toFixed(2)} µs in-process, ${(hookShare * 100).toFixed(1)} % of a core at this rate`;
+  say(`  metrics cost on the offers list: ${((1 - on.ratio) * 100).toFixed(1)} % of the throughput; the request hook takes ${hookNs.toFixed(0)} ns`);
+  return [off, on];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Baselines
 
 const BARE = 'bare Fastify offer list';
@@ -537,7 +620,7 @@ function withRatios(rows: Row[]): Row[] {
   const bare = { rps: bares.reduce((sum, r) => sum + r.rps, 0) / bares.length };
   const charge = rows.find((r) => r.name.startsWith('direct charge'))!;
   for (const r of rows) {
-    if (r.config === 'baseline' || r.name.startsWith('event stream')) continue;
+    if (r.config === 'baseline' || r.name.startsWith('event stream') || r.baseline === 'metrics off' || r.name === METRICS_OFF) continue;
     if (r.name === 'activation submit' || r.name === 'end to end to SUCCESS') {
       r.baseline = 'direct charge';
       r.ratio = r.rps / charge.rps;
@@ -561,6 +644,7 @@ function targets(mode: string, rows: Row[], rss: Record<string, Record<string, n
   const fmt = (r: Row) => `${r.ratio?.toFixed(2)} (${r.config})`;
   for (const r of rows) {
     if (r.config === 'baseline') continue;
+    if (r.name === METRICS_ON) out.push({ target: 'metrics cost on the offers list < 5 %', figure: `${((1 - r.ratio!) * 100).toFixed(1)} % (${r.config})`, met: r.ratio! > 0.95 });
     if (r.name === 'offers list') out.push({ target: 'offers list ≥ 0.7 × bare', figure: fmt(r), met: r.ratio! >= 0.7 });
     if (r.name === 'activation status') out.push({ target: 'activation status ≥ 0.6 × bare', figure: fmt(r), met: r.ratio! >= 0.6 });
     if (r.name === 'activation submit') out.push({ target: 'activation submit ≥ 0.5 × direct charge', figure: fmt(r), met: r.ratio! >= 0.5 });
@@ -571,7 +655,8 @@ function targets(mode: string, rows: Row[], rss: Record<string, Record<string, n
         met: mode === 'postgres' ? r.ratio! >= 0.3 : undefined,
       });
     }
-    if (READS.some((name) => r.name.startsWith(name)) && r.p99 !== undefined) {
+    // The metrics pair measures a difference under load, not the latency the p99 target is about.
+    if (READS.some((name) => r.name.startsWith(name)) && r.p99 !== undefined && r.name !== METRICS_ON && r.name !== METRICS_OFF) {
       out.push({ target: `p99 < 10 ms: ${r.name}`, figure: `${r.p99.toFixed(2)} ms (${r.config})`, met: r.p99 < 10 });
     }
     if (r.baseline?.includes('history')) {
@@ -589,6 +674,21 @@ function targets(mode: string, rows: Row[], rss: Record<string, Record<string, n
 // ---------------------------------------------------------------------------------------------
 // The modes
 
+/** The result of --only-metrics: shown, never written over the committed results. */
+function metricsOnly(mode: ModeResult['mode'], m: Machine, rows: Row[]): ModeResult {
+  finishMachine(m);
+  return {
+    mode,
+    description: `${mode === 'embedded' ? 'Embedded' : 'PostgreSQL'} mode, the metrics cost step alone (--only-metrics)`,
+    machine: m,
+    settings: settings(),
+    timings: {},
+    rows,
+    rssMb: {},
+    targets: targets(mode, rows, {}),
+  };
+}
+
 async function runEmbedded(): Promise<ModeResult> {
   const m = machine();
   const dataDir = join(WORK, `embedded-${Date.now()}`);
@@ -597,12 +697,19 @@ async function runEmbedded(): Promise<ModeResult> {
   const rss: Record<string, Record<string, number>> = {};
   try {
     timings.seedSeconds = await seed(serviceEnv({ DATA_DIR: dataDir }));
-    rows.push(await chargeBaselinePglite(dataDir));
     const config = 'embedded';
-    await withService(config, ['all'], { DATA_DIR: dataDir }, { config, into: rss }, async (service) => {
+    if (ONLY_METRICS) {
+      const tokens = await withService(config, ['all'], { DATA_DIR: dataDir }, { config, into: {} }, (service) =>
+        loginAll(service.base, range(1, TOKEN_USERS).map(username)),
+      );
+      rows.push(...(await metricsRows(config, { DATA_DIR: dataDir }, tokens)));
+      return metricsOnly('embedded', m, rows);
+    }
+    rows.push(await chargeBaselinePglite(dataDir));
+    const tokens = await withService(config, ['all'], { DATA_DIR: dataDir }, { config, into: rss }, async (service) => {
       if (ONLY_STREAMS) {
         rows.push(await streamRow(await prepare(service.base, config), service.procs[0]!));
-        return;
+        return undefined;
       }
       const ctx = { ...(await prepare(service.base, config)), history: await historyContext(service.base) };
       rows.push(await bareRow(service.base, ctx.adminToken, 'first'));
@@ -611,7 +718,9 @@ async function runEmbedded(): Promise<ModeResult> {
       rows.push(...(await activationRows(ctx)));
       rows.push(await streamRow(ctx, service.procs[0]!));
       rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
+      return ctx.tokens;
     });
+    if (tokens) rows.push(...(await metricsRows(config, { DATA_DIR: dataDir }, tokens)));
   } finally {
     if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
   }
@@ -650,6 +759,13 @@ async function runPostgres(): Promise<ModeResult> {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     await vacuum((text) => client.query(text)).finally(() => client.end());
+    if (ONLY_METRICS) {
+      const tokens = await withService('all', ['all'], env, { config: 'ROLE=all', into: {} }, (service) =>
+        loginAll(service.base, range(1, TOKEN_USERS).map(username)),
+      );
+      rows.push(...(await metricsRows('ROLE=all', env, tokens)));
+      return metricsOnly('postgres', m, rows);
+    }
     rows.push(await chargeBaselinePg(databaseUrl));
 
     const all = 'ROLE=all';
@@ -675,6 +791,7 @@ async function runPostgres(): Promise<ModeResult> {
       rows.push(await streamRow(ctx, service.procs[0]!));
       rows.push(await bareRow(service.base, ctx.adminToken, 'last'));
     });
+    if (!ONLY_STREAMS) rows.push(...(await metricsRows(all, env, tokens)));
   } finally {
     if (!args.keep) {
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -724,10 +841,10 @@ async function main(): Promise<void> {
   await build();
   for (const mode of MODES) {
     const result = mode === 'embedded' ? await runEmbedded() : await runPostgres();
-    writeResults(RESULTS, result);
+    if (!ONLY_METRICS) writeResults(RESULTS, result);
     process.stdout.write(`\n${result.description}\n${textTable(result.rows)}\n\n${targetText(result.targets)}\n\n`);
   }
-  if (!args['no-readme']) updateReadme(join(ROOT, 'README.md'), RESULTS);
+  if (!args['no-readme'] && !ONLY_METRICS) updateReadme(join(ROOT, 'README.md'), RESULTS);
   say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/`);
 }
 

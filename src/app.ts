@@ -13,6 +13,7 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import healthRoutes from './http/health.js';
 import { validatorCompiler } from './http/validation.js';
+import { registerMetrics } from './metrics/http.js';
 import notificationRoutes from './notifications/routes.js';
 import offerRoutes from './offers/routes.js';
 import { registerLoadShedding } from './plugins/load-shedding.js';
@@ -21,6 +22,7 @@ import { registerSwagger } from './plugins/swagger.js';
 import { registerWebApp } from './plugins/web-app.js';
 import type { Runtime } from './runtime.js';
 import streamRoutes from './stream/routes.js';
+import webhookRoutes from './webhooks/routes.js';
 
 const ONE_MIB = 1024 * 1024;
 
@@ -80,6 +82,8 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorate('auth', runtime.auth);
   app.decorate('activation', runtime.activation);
   app.decorate('commits', runtime.commits);
+  app.decorate('clock', runtime.clock);
+  app.decorate('metrics', runtime.metrics);
   app.decorateRequest('user', null as never);
   // A request still running when close() begins ends its connection with its answer: otherwise a
   // client that keeps connections alive (any proxy) holds close(), and so the shutdown, until timeout.
@@ -97,6 +101,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
+  if (runtime.metricsRegistry) registerMetrics(app, runtime.metricsRegistry, runtime.config.metrics.token);
   await registerSecurity(app);
   await registerLoadShedding(app);
   await registerSwagger(app);
@@ -107,6 +112,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   await app.register(offerRoutes, { prefix: '/api/v1/offers' });
   await app.register(accountRoutes, { prefix: '/api/v1/account' });
   await app.register(adminRoutes, { prefix: '/api/v1/admin' });
+  await app.register(webhookRoutes, { prefix: '/api/v1/admin' });
   await app.register(eventRoutes);
   await app.register(streamRoutes);
   await app.register(notificationRoutes);

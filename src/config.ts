@@ -66,8 +66,19 @@ export interface Config {
   emailRetryBaseMs: number;
   emailRetryMaxMs: number;
   notificationsIntervalMs: number;
+  webhooks: WebhookSettings;
+  metrics: MetricsSettings;
   /** glibc's malloc setting, read only to warn at start-up when it is missing. */
   mallocMmapThreshold: string | undefined;
+}
+
+/** Where the Prometheus metrics are served; neither set → nowhere, and nothing is collected. */
+export interface MetricsSettings {
+  /** Set → GET /metrics on the API's port answers a request bearing this token. */
+  token: string | undefined;
+  /** Set → a separate listener serves GET /metrics without a token (0 = any free port). */
+  port: number | undefined;
+  host: string;
 }
 
 /** The live event stream (GET /api/v1/events/stream/). */
@@ -79,6 +90,17 @@ export interface StreamSettings {
   /** Bytes a stream may hold for a client that reads too slowly before it is dropped. */
   bufferBytes: number;
   ticketTtlSeconds: number;
+}
+
+/** Outbound webhooks (worker role): timeouts, the retry schedule and which addresses may be called. */
+export interface WebhookSettings {
+  timeoutMs: number;
+  retryBaseMs: number;
+  maxAttempts: number;
+  disableAfterHours: number;
+  /** Allows loopback, private and link-local targets, and plain http:, for tests and closed networks. */
+  allowPrivate: boolean;
+  intervalMs: number;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -185,6 +207,18 @@ function httpLimits(env: Env): HttpLimits {
     maxHeapUsedRatio: fraction(env, 'MAX_HEAP_USED_RATIO', 0.9),
     passwordHashQueueMax: int(env, 'PASSWORD_HASH_QUEUE_MAX', 32, 0),
   };
+}
+
+function metrics(env: Env, host: string, port: number): MetricsSettings {
+  const token = read(env, 'METRICS_TOKEN');
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters without spaces');
+  }
+  const metricsPort = read(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${port}); to serve /metrics on the API's port, set METRICS_TOKEN instead`);
+  }
+  return { token, port: metricsPort, host: read(env, 'METRICS_HOST') ?? host };
 }
 
 function dayList(env: Env, name: string, fallback: number[]): number[] {
@@ -302,9 +336,11 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     throw new ConfigError(`MAIL_FROM must be an address like offers@example.com or "Offers <offers@example.com>", got "${mailFrom}"`);
   }
 
+  const host = read(env, 'HOST') ?? '0.0.0.0';
+  const port = int(env, 'PORT', 3000, 0, 65535);
   return {
-    port: int(env, 'PORT', 3000, 0, 65535),
-    host: read(env, 'HOST') ?? '0.0.0.0',
+    port,
+    host,
     dataDir,
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
@@ -354,6 +390,7 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
       bufferBytes: int(env, 'STREAM_BUFFER_BYTES', 262_144, 1024),
       ticketTtlSeconds: int(env, 'STREAM_TICKET_TTL_SECONDS', 30, 1, 3600),
     },
+    metrics: metrics(env, host, port),
     mallocMmapThreshold: read(env, 'MALLOC_MMAP_THRESHOLD_'),
     smtpUrl,
     mailFrom,
@@ -362,5 +399,13 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     emailRetryBaseMs: int(env, 'EMAIL_RETRY_BASE_MS', 60_000, 1),
     emailRetryMaxMs: int(env, 'EMAIL_RETRY_MAX_MS', 6 * 3_600_000, 1),
     notificationsIntervalMs: int(env, 'NOTIFICATIONS_INTERVAL_MS', 1000, 10, TIMER_MAX_MS),
+    webhooks: {
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000),
+      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 60_000, 1, TIMER_MAX_MS),
+      maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+      disableAfterHours: int(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 365 * 24),
+      allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      intervalMs: int(env, 'WEBHOOK_INTERVAL_MS', 1000, 10, TIMER_MAX_MS),
+    },
   };
 }

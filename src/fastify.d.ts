@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 import type { ActivationService } from './activation/service.js';
 import type { AuthService } from './auth/service.js';
 import type { AccessClaims, AccessTokens } from './auth/tokens.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connect.js';
+import type { Metrics } from './metrics/port.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,6 +16,8 @@ declare module 'fastify' {
     tokens: AccessTokens;
     auth: AuthService;
     activation: ActivationService;
+    clock: Clock;
+    metrics: Metrics;
   }
   interface FastifyRequest {
     user: AccessClaims;

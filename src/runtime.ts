@@ -5,6 +5,7 @@ import { HttpPartner, type Partner, SimulatedPartner } from './activation/partne
 import { Reconciler } from './activation/reconciler.js';
 import { type ActivationView, isFinal } from './activation/domain.js';
 import { ActivationService } from './activation/service.js';
+import { countStuck } from './activation/queries.js';
 import { ActivationWorker } from './activation/worker.js';
 import { LiveUsers } from './auth/live-users.js';
 import { LoginThrottle } from './auth/login-throttle.js';
@@ -21,12 +22,16 @@ import type { Config } from './config.js';
 import { type Database, type DatabaseKind, embeddedDir, openDatabase } from './db/connect.js';
 import { isDatabaseUnavailable, isRedisUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
+import { consumerLag } from './events/queries.js';
 import { LifecycleScheduler } from './lifecycle/scheduler.js';
+import { type Metrics, noMetrics } from './metrics/port.js';
+import { MetricsRegistry } from './metrics/registry.js';
 import { createNotifications, type Notifications } from './notifications/background.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue } from './queue/types.js';
 import { CommitSignal } from './stream/commit-signal.js';
+import { createWebhooks, type Webhooks } from './webhooks/background.js';
 
 export interface Runtime {
   config: Config;
@@ -48,7 +53,13 @@ export interface Runtime {
   commits: CommitSignal;
   /** The in-app feed and email consumers, run by the worker role. */
   notifications: Notifications;
-  /** Starts the activation worker, the reconciler, the lifecycle scheduler and the notifications in this process (ROLE=all or worker). */
+  /** The outbound webhooks' fan-out and sender, run by the worker role. */
+  webhooks: Webhooks;
+  /** Where the domain code reports counts and times; a no-op unless metrics are served. */
+  metrics: Metrics;
+  /** The Prometheus registry, when METRICS_TOKEN or METRICS_PORT is set. */
+  metricsRegistry: MetricsRegistry | undefined;
+  /** Starts the activation worker, the reconciler, the lifecycle scheduler, the notifications and the webhooks in this process (ROLE=all or worker). */
   startWorker(): void;
   /** Stops taking activation jobs and waits for the running ones. */
   stopWorker(): Promise<void>;
@@ -102,7 +113,20 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       )
     : new MemoryCounterStore();
   const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
-  const throttle = new LoginThrottle(counters, config.loginMaxFailures, config.loginLockoutSeconds);
+  // Nothing is collected unless someone can scrape it. The gauges read the queue created below, at scrape time.
+  const metricsRegistry =
+    config.metrics.token !== undefined || config.metrics.port !== undefined
+      ? new MetricsRegistry({
+          sources: {
+            stuckActivations: () => countStuck(db, config.reconcileAfterMs),
+            outboxLag: () => consumerLag(db),
+            queueJobs: () => queue.counts(),
+          },
+          onCollectError: (source, err) => log.warn({ source, err: (err as Error).message }, 'a metric could not be read for this scrape'),
+        })
+      : undefined;
+  const metrics: Metrics = metricsRegistry ?? noMetrics;
+  const throttle = new LoginThrottle(counters, config.loginMaxFailures, config.loginLockoutSeconds, metrics);
   const revocations = new SessionRevocations(
     db,
     config.accessTokenTtl,
@@ -112,7 +136,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   // A worker process serves no requests, so it needs no list of ended sessions.
   if (config.role !== 'worker') await revocations.start();
   const liveUsers = new LiveUsers(db, config.authUserCacheTtlMs);
-  const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl, revocations, liveUsers);
+  const auth = new AuthService(db, tokens, throttle, config.refreshTokenTtl, revocations, liveUsers, metrics);
   const refreshTokenPurge = new RefreshTokenPurge(db, config.accessTokenTtl, log);
 
   const onJobError = (err: unknown, job: { transactionId: string } | undefined) =>
@@ -127,7 +151,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     : new MemoryStatusCache<ActivationView>(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
   const commits = new CommitSignal(redis && config.redisUrl ? { publisher: redis, url: config.redisUrl, keyPrefix: config.redisKeyPrefix } : undefined, log);
-  const activation = new ActivationService(db, queue, statusCache, log, config.lifecycle.lowBalanceThreshold, commits.notify);
+  const activation = new ActivationService(db, queue, statusCache, log, config.lifecycle.lowBalanceThreshold, commits.notify, metrics);
   const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,
@@ -135,17 +159,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     retryMaxMs: config.activationRetryMaxMs,
     deadlineMs: config.activationDeadlineMs,
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
-  }, log, commits.notify);
-  const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log);
+  }, log, commits.notify, metrics);
+  const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log, metrics);
   const clock = options.clock ?? systemClock;
   const lifecycle = new LifecycleScheduler(db, activation, clock, config.lifecycle, config.lifecycle.intervalMs, log);
-  const notifications = createNotifications(db, config, log);
+  const notifications = createNotifications(db, config, log, undefined, metrics);
+  const webhooks = createWebhooks(db, config.webhooks, clock, log, commits.notify, metrics);
   let workerStarted = false;
   const stopWorker = async () => {
     await refreshTokenPurge.stop();
     await lifecycle.stop();
     await reconciler.stop();
     await notifications.stop();
+    await webhooks.stop();
     await queue.stopWorker();
   };
 
@@ -166,6 +192,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     lifecycle,
     commits,
     notifications,
+    webhooks,
+    metrics,
+    metricsRegistry,
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
@@ -174,6 +203,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       refreshTokenPurge.start();
       lifecycle.start();
       notifications.start();
+      webhooks.start();
     },
     stopWorker,
     async close() {

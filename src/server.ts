@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbeddedDatabaseBusy } from './db/embedded-lock.js';
+import { type MetricsServer, startMetricsServer } from './metrics/server.js';
 import { createRuntime, describePartner, type Runtime } from './runtime.js';
 
 async function main(): Promise<void> {
@@ -33,6 +34,17 @@ async function main(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
   }
 
+  if (config.role === 'worker' && config.metrics.port === undefined && config.metrics.token !== undefined) {
+    log.warn('METRICS_TOKEN does nothing on ROLE=worker, which serves no API: set METRICS_PORT to expose its metrics');
+  }
+  let metricsServer: MetricsServer | undefined;
+  if (runtime.metricsRegistry && config.metrics.port !== undefined) {
+    metricsServer = await startMetricsServer(runtime.metricsRegistry, config.metrics.port, config.metrics.host, (err) =>
+      log.error({ err }, 'metrics scrape failed'),
+    );
+    log.info({ url: `${metricsServer.url}/metrics` }, 'metrics listening');
+  }
+
   if (config.role !== 'api') runtime.startWorker();
   log.info({ database: runtime.dbKind, queue: runtime.queue.kind, partner: describePartner(config) }, 'started');
 
@@ -50,6 +62,7 @@ async function main(): Promise<void> {
       // Stop accepting and finish in-flight requests, then finish running jobs, then close pools.
       await app?.close();
       await runtime.stopWorker();
+      await metricsServer?.close();
       await runtime.close();
       log.info('shutdown complete');
       process.exit(0);

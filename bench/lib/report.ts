@@ -132,7 +132,10 @@ export function updateReadme(readmePath: string, resultsDir: string): void {
     'the same pool size (through PGlite in-process for the embedded mode). End-to-end counts activations',
     'submitted until all of them are `SUCCESS` (partner simulator at 0 ms). History rows compare the',
     'user with 1,000,000 transactions with the one with 1,000; deep pages are reached by following',
-    '`next` cursors. Results: `bench/results/<mode>.json` and `.md`.',
+    '`next` cursors. The metrics rows measure the offer list on services started alternately with',
+    'metrics off and on (`METRICS_TOKEN` set, scraped every second), twice each; `--only-metrics` runs',
+    'that step alone after seeding (try a small `--users 200 --history 1000`) and writes no results.',
+    'Results: `bench/results/<mode>.json` and `.md`.',
     '',
     ...tables.flatMap((t) => [t, '']),
   ].join('\n');

@@ -20,6 +20,7 @@ const statusColumns = [
   'created_at',
   'updated_at',
   'completed_at',
+  'source',
 ] as const;
 
 export function findStatus(db: Database, id: string, userId: number) {
@@ -170,7 +171,7 @@ export function markFailedAndRefund(db: Database, id: string, error: { code: Fai
       })
       .where('id', '=', id)
       .where('status', '=', 'PROCESSING')
-      .returning([...statusColumns, 'source'])
+      .returning(statusColumns)
       .executeTakeFirst();
     if (!failed) return undefined;
     const refundId = await ledger.refund(trx, failed, error.message);
@@ -234,6 +235,23 @@ export async function rescheduleOverdue(db: Database, staleMs: number, limit: nu
         FOR UPDATE SKIP LOCKED)
     RETURNING id`.execute(db);
   return result.rows.map((r) => r.id);
+}
+
+/**
+ * Unfinished activations nobody holds that were last changed longer than `staleMs` ago and are due
+ * (not waiting for a scheduled retry): what the "activations stuck" alert counts. The reconciler
+ * moves next_run_at but not updated_at, so its own re-enqueues do not hide them.
+ */
+export async function countStuck(db: Database, staleMs: number): Promise<number> {
+  const row = await db
+    .selectFrom('transactions')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('status', 'in', ['PENDING', 'PROCESSING'])
+    .where('next_run_at', '<=', sql<Date>`now()`)
+    .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${staleMs / 1000})`)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export async function purgeIdempotencyKeys(db: Database, olderThanHours: number) {

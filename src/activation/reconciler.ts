@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.js';
 import { isDatabaseUnavailable, isRedisUnavailable } from '../db/errors.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { JobQueue } from '../queue/types.js';
 import { purgeIdempotencyKeys, rescheduleOverdue } from './queries.js';
 
@@ -21,6 +22,7 @@ export class Reconciler {
     private readonly staleMs: number,
     private readonly intervalMs: number,
     private readonly log: Logger,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   /** One pass; returns how many activations were enqueued again. */
@@ -28,6 +30,7 @@ export class Reconciler {
     let total = 0;
     for (;;) {
       const ids = await rescheduleOverdue(this.db, this.staleMs, BATCH);
+      if (ids.length > 0) this.metrics.reconcilerRequeued(ids.length);
       for (const transactionId of ids) await this.queue.enqueue({ transactionId });
       total += ids.length;
       if (ids.length < BATCH) break;

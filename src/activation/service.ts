@@ -11,6 +11,7 @@ import { idempotencyKeyReused, insufficientBalance, notFound } from '../domain/e
 import { emit } from '../events/outbox.js';
 import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
 import * as ledger from '../ledger/ledger.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { JobQueue } from '../queue/types.js';
 import { type ActivationView, isFinal } from './domain.js';
 import * as q from './queries.js';
@@ -55,6 +56,7 @@ export class ActivationService {
     private readonly log: Logger,
     private readonly lowBalanceThreshold: string = ledger.DEFAULT_LOW_BALANCE_THRESHOLD,
     private readonly committed: () => void = () => undefined,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   async request(userId: number, offerId: number, idempotencyKey?: string): Promise<{ body: ActivationAccepted; replayed: boolean }> {
@@ -91,6 +93,7 @@ export class ActivationService {
    */
   async afterCommit(row: q.StatusRow): Promise<void> {
     this.committed();
+    this.metrics.activationAccepted(row.source ?? 'purchase');
     const status = toView(row);
     try {
       await this.cache.set(status.transaction_id, status);

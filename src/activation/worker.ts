@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { ActivationJob, JobQueue } from '../queue/types.js';
 import type { ActivationView, FailureCode } from './domain.js';
 import type { Partner, PartnerResult } from './partner.js';
@@ -44,6 +45,7 @@ export class ActivationWorker {
     private readonly settings: WorkerSettings,
     private readonly log: Logger,
     private readonly committed: () => void = () => undefined,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   readonly handle = async (job: ActivationJob): Promise<void> => {
@@ -53,6 +55,7 @@ export class ActivationWorker {
     const log = this.log.child({ transaction_id: claimed.id, attempt: claimed.attempts });
     await this.#store(toView(claimed));
 
+    const calledAt = performance.now();
     const result = await this.partner.activate({
       transaction_id: claimed.id,
       user_id: claimed.user_id,
@@ -60,11 +63,13 @@ export class ActivationWorker {
       amount: claimed.amount,
       duration_days: claimed.duration_days,
     });
+    this.metrics.partnerCall(result.outcome, (performance.now() - calledAt) / 1000);
 
     if (result.outcome === 'success') {
       const done = await q.markSucceeded(this.db, claimed, result.reference);
       if (done) {
         this.committed();
+        this.#finished(done);
         log.info({ reference: result.reference }, 'activation succeeded');
         await this.#store(toView(done));
       }
@@ -106,9 +111,16 @@ export class ActivationWorker {
     const failed = await q.markFailedAndRefund(this.db, claimed.id, error);
     if (failed) {
       this.committed();
+      this.#finished(failed);
+      this.metrics.refunded(error.code);
       log.warn({ code: error.code, reason: error.message, needs_review: error.needsReview }, 'activation failed; refunded');
       await this.#store(toView(failed));
     }
+  }
+
+  #finished(row: q.StatusRow) {
+    const seconds = ((row.completed_at ?? row.updated_at).getTime() - row.created_at.getTime()) / 1000;
+    this.metrics.activationFinished(row.status === 'SUCCESS' ? 'SUCCESS' : 'FAILED', row.source ?? 'purchase', seconds);
   }
 
   async #cache(id: string, userId: number) {

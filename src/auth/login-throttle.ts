@@ -1,6 +1,7 @@
 // Locks out a username, or an address, after repeated failed logins; successes never count.
 import type { CounterStore } from '../cache/counters.js';
 import { rateLimited } from '../domain/errors.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 
 /** An address (many users behind one NAT) gets more room than a single username. */
 const ADDRESS_FACTOR = 4;
@@ -10,6 +11,7 @@ export class LoginThrottle {
     private readonly counters: CounterStore,
     private readonly maxFailures: number,
     private readonly windowSeconds: number,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   #keys(username: string, address: string) {
@@ -30,7 +32,10 @@ export class LoginThrottle {
       user.count > this.maxFailures ? user.ttlSeconds : 0,
       ip.count >= this.maxFailures * ADDRESS_FACTOR ? ip.ttlSeconds : 0,
     );
-    if (retryAfter > 0) throw rateLimited('Too many failed login attempts; try again later', retryAfter);
+    if (retryAfter > 0) {
+      this.metrics.rateLimited('login_lockout');
+      throw rateLimited('Too many failed login attempts; try again later', retryAfter);
+    }
   }
 
   async recordFailure(username: string, address: string): Promise<void> {

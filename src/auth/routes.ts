@@ -17,6 +17,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     timeWindow: 60_000,
     ...(app.redis ? { redis: app.redis, nameSpace: `${app.config.redisKeyPrefix}:ratelimit:` } : {}),
     skipOnError: true,
+    onExceeded: () => app.metrics.rateLimited('auth_rate_limit'),
   });
 
   await app.register(browserRoutes, { prefix: '/browser' });

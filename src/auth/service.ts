@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/connect.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { invalid, unauthenticated, usernameTaken } from '../domain/errors.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { LiveUsers } from './live-users.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -70,6 +71,7 @@ export class AuthService {
     private readonly refreshTtlSeconds: number,
     private readonly revocations: SessionRevocations,
     private readonly users: LiveUsers,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   /**
@@ -112,6 +114,7 @@ export class AuthService {
     const user = await q.findUserByUsername(this.db, username);
     const valid = await verifyPassword(user?.password_hash, password);
     if (!user || !valid) {
+      this.metrics.loginFailed();
       await this.throttle.recordFailure(username, address);
       throw unauthenticated('invalid_credentials', 'Invalid username or password');
     }

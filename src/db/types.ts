@@ -196,6 +196,54 @@ export interface NotificationSettingsTable {
   updated_at: Timestamp;
 }
 
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  url: string;
+  description: ColumnType<string, string | undefined, string>;
+  /** Event types, or ["*"] for all. */
+  events: ColumnType<string[], string, string>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+  last_success_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  event_id: string;
+  event_type: string;
+  /** The exact JSON sent, every time. */
+  body: string;
+  status: ColumnType<WebhookDeliveryStatus, WebhookDeliveryStatus | undefined, WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  delivered_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempted_at: Date;
+  http_status: number | null;
+  /** The network error or timeout, when there was no HTTP answer. */
+  error: string | null;
+  duration_ms: number;
+  /** The first KiB of the answer. */
+  response_body: string | null;
+  success: boolean;
+}
+
 export interface DB {
   users: UsersTable;
   accounts: AccountsTable;
@@ -213,4 +261,7 @@ export interface DB {
   notifications: NotificationsTable;
   email_deliveries: EmailDeliveriesTable;
   notification_settings: NotificationSettingsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

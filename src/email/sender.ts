@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import * as q from './queries.js';
 import { isPermanent, type MailTransport, smtpFailure } from './smtp.js';
 
@@ -37,6 +38,7 @@ export class EmailSender {
     private readonly transport: MailTransport,
     private readonly settings: SenderSettings,
     private readonly log: Logger,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   retryDelayMs(attempts: number): number {
@@ -48,7 +50,11 @@ export class EmailSender {
     const outcome: SendOutcome = { sent: 0, retried: 0, failed: 0 };
     for (;;) {
       const claimed = await q.claimDue(this.db, this.#owner, now, new Date(now.getTime() + this.settings.leaseMs), this.settings.batch);
-      for (const delivery of claimed) outcome[await this.#deliver(delivery, now)] += 1;
+      for (const delivery of claimed) {
+        const result = await this.#deliver(delivery, now);
+        outcome[result] += 1;
+        this.metrics.emailAttempt(result);
+      }
       if (claimed.length < this.settings.batch) return outcome;
     }
   }

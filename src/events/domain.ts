@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'subscription.expiring',
   'subscription.expired',
   'subscription.renewal_failed',
+  'webhook.endpoint_disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -97,3 +97,20 @@ export function eventsAfter(db: Database, position: ConsumerPosition, limit: num
 }
 
 export type ConsumedEvent = Awaited<ReturnType<typeof eventsAfter>>[number];
+
+/**
+ * Per consumer, the age in seconds of the oldest committed event after its position (0 when it has
+ * handled everything): how far behind the notifications, webhooks and other consumers are.
+ */
+export async function consumerLag(db: Database): Promise<Array<{ consumer: string; seconds: number }>> {
+  const { rows } = await sql<{ consumer: string; seconds: string | number }>`
+    SELECT c.name AS consumer,
+           COALESCE(EXTRACT(EPOCH FROM now() - (
+             SELECT e.created_at FROM events e
+              WHERE (e.xid, e.seq) > (c.last_xid, c.last_seq)
+              ORDER BY e.xid, e.seq
+              LIMIT 1)), 0) AS seconds
+      FROM event_consumers c
+     ORDER BY c.name`.execute(db);
+  return rows.map((r) => ({ consumer: r.consumer, seconds: Math.max(0, Number(r.seconds)) }));
+}

@@ -6,6 +6,7 @@ import type { Database } from '../db/connect.js';
 import { EmailSender } from '../email/sender.js';
 import { type MailTransport, smtpTransport } from '../email/smtp.js';
 import { EventConsumer } from '../events/consumer.js';
+import { type Metrics, noMetrics } from '../metrics/port.js';
 import { EMAIL_CONSUMER, emailQueueHandler } from './email-queue.js';
 import { FEED_CONSUMER, feedHandler } from './feed.js';
 
@@ -22,7 +23,13 @@ export interface Notifications {
   close(): void;
 }
 
-export function createNotifications(db: Database, config: Config, log: Logger, transport?: MailTransport): Notifications {
+export function createNotifications(
+  db: Database,
+  config: Config,
+  log: Logger,
+  transport?: MailTransport,
+  metrics: Metrics = noMetrics,
+): Notifications {
   const ctx = { currency: config.currency };
   const consumerSettings = { batch: BATCH, intervalMs: config.notificationsIntervalMs, leaseMs: CONSUMER_LEASE_MS };
   const feed = new EventConsumer(db, FEED_CONSUMER, feedHandler(db, ctx), consumerSettings, log);
@@ -42,7 +49,7 @@ export function createNotifications(db: Database, config: Config, log: Logger, t
         intervalMs: config.notificationsIntervalMs,
         batch: SENDER_BATCH,
         messageIdDomain: config.mailFrom.replace(/^.*@/, '').replace(/>.*$/, '') || 'localhost',
-      }, log),
+      }, log, metrics),
     };
   }
 

@@ -17,10 +17,12 @@ const SAMPLE_INTERVAL_MS = 1000;
 /** What to answer under pressure; undefined lets the request through. */
 function shed(request: FastifyRequest, reply: FastifyReply, type: string): object | undefined {
   // Liveness: the process is alive, and restarting it for being busy would only make things worse.
-  if (request.routeOptions.url === '/health') return undefined;
+  // The metrics are what shows why it is busy.
+  if (request.routeOptions.url === '/health' || request.routeOptions.url === '/metrics') return undefined;
   // The first samples measure start-up (schemas compiled, routes built), when the loop is blocked
   // for a second or more, not the traffic.
   if (Date.now() < (request.server.loadMeasuredFrom ?? Infinity)) return undefined;
+  request.server.metrics.rateLimited('load_shedding');
   void reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
   // Readiness says why, so a load balancer (and a person) sees the state rather than a bare error.
   if (request.routeOptions.url === '/ready') return { status: 'unavailable', checks: { load: `under pressure (${type})` } };

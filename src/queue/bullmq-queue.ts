@@ -54,6 +54,11 @@ export class BullQueue implements JobQueue {
     }
   }
 
+  /** Counted in Redis, so every process reports the whole queue; a failed job is kept (up to 1000) for a look. */
+  counts(): Promise<Record<string, number>> {
+    return this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+  }
+
   startWorker(handler: JobHandler, concurrency: number): void {
     const connection = connectRedis(this.url, 'queue');
     connection.on('error', () => {});

@@ -45,6 +45,10 @@ export class MemoryQueue implements JobQueue {
     }
   }
 
+  async counts(): Promise<Record<string, number>> {
+    return { waiting: this.#pending.length, active: this.#running.size, delayed: this.#timers.size };
+  }
+
   startWorker(handler: JobHandler, concurrency: number): void {
     this.#handler = handler;
     this.#concurrency = concurrency;
