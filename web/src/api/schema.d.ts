@@ -148,7 +148,7 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
-                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed";
+                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled";
                 };
                 header?: never;
                 path?: never;
@@ -1127,7 +1127,7 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
-                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed";
+                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled";
                     user?: number;
                 };
                 header?: never;
@@ -2171,6 +2171,948 @@ export interface paths {
                 };
                 /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: number;
+                            /** @description Cursor of the next page; pass it as ?cursor= */
+                            next: string | null;
+                            /** @description Cursor of the previous page */
+                            previous: string | null;
+                            results: {
+                                /** Format: date-time */
+                                created_at: string;
+                                description: string;
+                                /** @description Why the service disabled it, when it did */
+                                disabled_reason: string | null;
+                                enabled: boolean;
+                                events: string[];
+                                /**
+                                 * Format: date-time
+                                 * @description The first failed attempt since the last success
+                                 */
+                                failing_since: string | null;
+                                id: number;
+                                /** Format: date-time */
+                                last_success_at: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description Until then the secret before the last rotation signs too
+                                 */
+                                previous_secret_expires_at: string | null;
+                                /** Format: date-time */
+                                updated_at: string;
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string;
+                        enabled?: boolean;
+                        /** @description Event types to send, or ["*"] for all */
+                        events: ("*" | "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled")[];
+                        /** @description https:// (http:// only with WEBHOOK_ALLOW_PRIVATE=true); public addresses only */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            description: string;
+                            /** @description Why the service disabled it, when it did */
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /**
+                             * Format: date-time
+                             * @description The first failed attempt since the last success
+                             */
+                            failing_since: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            last_success_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description Until then the secret before the last rotation signs too
+                             */
+                            previous_secret_expires_at: string | null;
+                            /** @description Shown only in this answer: keep it to verify Offers-Signature */
+                            secret: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            description: string;
+                            /** @description Why the service disabled it, when it did */
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /**
+                             * Format: date-time
+                             * @description The first failed attempt since the last success
+                             */
+                            failing_since: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            last_success_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description Until then the secret before the last rotation signs too
+                             */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted, with its deliveries and their attempt log */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string;
+                        /** @description true also clears an automatic disabling and its failure window */
+                        enabled?: boolean;
+                        /** @description Event types to send, or ["*"] for all */
+                        events?: ("*" | "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled")[];
+                        /** @description https:// (http:// only with WEBHOOK_ALLOW_PRIVATE=true); public addresses only */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            description: string;
+                            /** @description Why the service disabled it, when it did */
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /**
+                             * Format: date-time
+                             * @description The first failed attempt since the last success
+                             */
+                            failing_since: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            last_success_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description Until then the secret before the last rotation signs too
+                             */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    status?: "pending" | "delivered" | "failed";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: number;
+                            /** @description Cursor of the next page; pass it as ?cursor= */
+                            next: string | null;
+                            /** @description Cursor of the previous page */
+                            previous: string | null;
+                            results: {
+                                attempt_log: {
+                                    /** Format: date-time */
+                                    attempted_at: string;
+                                    duration_ms: number;
+                                    /** @description Network error, timeout or refused address */
+                                    error: string | null;
+                                    /** @description The answer's status; null when there was none */
+                                    http_status: number | null;
+                                    /** @description The first KiB of the answer */
+                                    response_body: string | null;
+                                    success: boolean;
+                                }[];
+                                /** @description Attempts since the delivery was created or last redelivered */
+                                attempts: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                delivered_at: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @description Also the Offers-Event-Id header: the same on every attempt and redelivery
+                                 */
+                                event_id: string;
+                                event_type: string;
+                                id: number;
+                                /**
+                                 * Format: date-time
+                                 * @description When a pending delivery is next tried
+                                 */
+                                next_attempt_at: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "delivered" | "failed";
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deliveryId: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempt_log: {
+                                /** Format: date-time */
+                                attempted_at: string;
+                                duration_ms: number;
+                                /** @description Network error, timeout or refused address */
+                                error: string | null;
+                                /** @description The answer's status; null when there was none */
+                                http_status: number | null;
+                                /** @description The first KiB of the answer */
+                                response_body: string | null;
+                                success: boolean;
+                            }[];
+                            /** @description Attempts since the delivery was created or last redelivered */
+                            attempts: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                            /**
+                             * Format: uuid
+                             * @description Also the Offers-Event-Id header: the same on every attempt and redelivery
+                             */
+                            event_id: string;
+                            event_type: string;
+                            id: number;
+                            /**
+                             * Format: date-time
+                             * @description When a pending delivery is next tried
+                             */
+                            next_attempt_at: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "delivered" | "failed";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/rotate-secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            description: string;
+                            /** @description Why the service disabled it, when it did */
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /**
+                             * Format: date-time
+                             * @description The first failed attempt since the last success
+                             */
+                            failing_since: string | null;
+                            id: number;
+                            /** Format: date-time */
+                            last_success_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description Until then the secret before the last rotation signs too
+                             */
+                            previous_secret_expires_at: string | null;
+                            /** @description Shown only in this answer: keep it to verify Offers-Signature */
+                            secret: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
