@@ -53,6 +53,8 @@ interface Ops {
 
 const test = base.extend<object, { ops: Ops }>({
   ops: [
+    // Playwright reads a fixture's dependencies from this destructuring: this one has none.
+    // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const partner = new Receiver(503);
       const hooks = new Receiver(200);

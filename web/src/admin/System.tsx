@@ -1,5 +1,6 @@
-// System: liveness, readiness with each dependency's state, and the activation queue as the admin
-// API counts it (the API has no other queue figures for admins).
+// System: liveness, readiness with each dependency's state, and the queues as the admin API counts
+// them: activations by state, and each webhook endpoint's pending and failed deliveries. (/metrics
+// has more, but it answers a scraper's token, not an admin's session.)
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client';
@@ -88,6 +89,61 @@ function ProbeCard({ title, path }: { title: string; path: '/health' | '/ready' 
   );
 }
 
+function DeliveryCount({ endpointId, status }: { endpointId: number; status: 'pending' | 'failed' }) {
+  const count = useQuery({
+    queryKey: ['admin', 'webhooks', endpointId, 'deliveries', 'count', status],
+    queryFn: () => unwrap(api.GET('/api/v1/admin/webhooks/{id}/deliveries/', { params: { path: { id: endpointId }, query: { status, limit: 1 } } })),
+    refetchInterval: REFRESH_MS,
+  });
+  return <QueryState query={count}>{(page) => <>{page.count}</>}</QueryState>;
+}
+
+/** Per endpoint, the deliveries still to send and those that gave up (the API counts them per endpoint). */
+function WebhookQueue() {
+  const endpoints = useQuery({
+    queryKey: ['admin', 'webhooks', 'system'],
+    queryFn: () => unwrap(api.GET('/api/v1/admin/webhooks/', { params: { query: { limit: 50 } } })),
+    refetchInterval: REFRESH_MS,
+  });
+  return (
+    <QueryState query={endpoints}>
+      {(page) =>
+        page.results.length === 0 ? (
+          <p className="empty">No webhook endpoints.</p>
+        ) : (
+          <table className="responsive">
+            <thead>
+              <tr>
+                <th scope="col">Endpoint</th>
+                <th scope="col">Pending</th>
+                <th scope="col">Failed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.results.map((endpoint) => (
+                <tr key={endpoint.id}>
+                  <td data-label="Endpoint">
+                    <Link to={`/admin/webhooks/${endpoint.id}`} className="mono">
+                      {endpoint.url}
+                    </Link>
+                    {!endpoint.enabled && <span className="status status-failed">Disabled</span>}
+                  </td>
+                  <td data-label="Pending">
+                    <DeliveryCount endpointId={endpoint.id} status="pending" />
+                  </td>
+                  <td data-label="Failed">
+                    <DeliveryCount endpointId={endpoint.id} status="failed" />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      }
+    </QueryState>
+  );
+}
+
 export function System() {
   return (
     <AdminPage title="System">
@@ -103,6 +159,8 @@ export function System() {
           <QueueCount key={key} {...queue} />
         ))}
       </ul>
+      <h2>Webhook deliveries</h2>
+      <WebhookQueue />
     </AdminPage>
   );
 }

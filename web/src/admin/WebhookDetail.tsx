@@ -197,6 +197,7 @@ export function WebhookDetail() {
     queryKey: ['admin', 'webhooks', id],
     queryFn: () => unwrap(api.GET('/api/v1/admin/webhooks/{id}/', { params: { path: { id } } })),
     enabled: Number.isInteger(id) && id > 0,
+    refetchInterval: 5000,
   });
   return (
     <AdminPage title="Webhook endpoint">
