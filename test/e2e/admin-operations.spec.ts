@@ -138,8 +138,10 @@ test.describe('admin operations', () => {
     const resolveCard = page.getByRole('listitem').filter({ hasText: toResolve });
     await tabTo(page, resolveCard.getByRole('button', { name: `Resolve activation ${toResolve.slice(0, 8)}` }));
     await page.keyboard.press('Enter');
-    await resolveCard.getByLabel('Partner reference').fill('PARTNER-REF-42');
-    await resolveCard.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await expect(resolveCard.getByRole('radio', { name: /provisioned \(success\)/ })).toBeFocused();
+    await tabTo(page, resolveCard.getByLabel('Partner reference'));
+    await page.keyboard.type('PARTNER-REF-42');
+    await page.keyboard.press('Enter');
     await expect.poll(async () => (await activation(admin, toResolve))?.status).toBe('SUCCESS');
     await expect(page.getByText(toResolve)).toHaveCount(0);
 

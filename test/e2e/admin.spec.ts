@@ -116,15 +116,23 @@ test.describe('admin console', () => {
     expect(await catalogue()).toMatchObject({ price: '12.00' });
 
     // Editing the price says what it affects before saving.
-    await card.getByRole('button', { name: `Edit ${name}` }).click();
+    // By keyboard: the form takes the place of the button, and the focus goes into it.
+    await tabTo(page, card.getByRole('button', { name: `Edit ${name}` }));
+    await page.keyboard.press('Enter');
     const edit = page.getByRole('form', { name: `Edit ${name}` });
-    await edit.getByLabel('Price (EUR)').fill('14.50');
+    await expect(edit.getByLabel('Name')).toBeFocused();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('14.50');
+    await expect(edit.getByLabel('Price (EUR)')).toHaveValue('14.50');
     await expect(edit.getByRole('status')).toContainText('from 12.00 EUR to 14.50 EUR');
     await expect(edit.getByRole('status')).toContainText('auto-renewal');
     await expectAccessible(page);
     await screenshots(page, 'admin-offer-price-change');
     await edit.getByRole('button', { name: `Save ${name}` }).click();
     await expect(card).toContainText('14.50 EUR');
+    // Saved: back on the button that opened the form.
+    await expect(card.getByRole('button', { name: `Edit ${name}` })).toBeFocused();
     expect(await catalogue()).toMatchObject({ price: '14.50' });
 
     // Hide and show with the keyboard (Space on the switch).

@@ -11,7 +11,7 @@ import { Field } from '../components/Field';
 import { useToast } from '../components/Toasts';
 import { formatDate, money } from '../format';
 import { AdminPage } from './AdminPage';
-import { Facts, Pager, QueryState, StatusPill, useCursor } from './ui';
+import { Facts, Pager, QueryState, StatusPill, useCursor, useFocusOnToggle } from './ui';
 
 type Activation = ResponseOf<'/api/v1/admin/activations/', 'get'>['results'][number];
 type Status = NonNullable<Activation['status']>;
@@ -99,6 +99,7 @@ function ActivationItem({ activation }: { activation: Activation }) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const [resolving, setResolving] = useState(false);
+  const item = useFocusOnToggle<HTMLLIElement>(resolving);
   const redrive = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/admin/activations/{id}/redrive/', { params: { path: { id: activation.transaction_id } } })),
     onSuccess: () => {
@@ -109,7 +110,7 @@ function ActivationItem({ activation }: { activation: Activation }) {
   const canResolve = activation.needs_review || (activation.maybe_delivered && !isFinished(activation));
   const short = activation.transaction_id.slice(0, 8);
   return (
-    <li className="card offer-row" aria-labelledby={`act-${activation.transaction_id}`}>
+    <li ref={item} className="card offer-row" aria-labelledby={`act-${activation.transaction_id}`}>
       <h3 id={`act-${activation.transaction_id}`}>
         {activation.offer?.name ?? 'Offer removed'} for {activation.user.username} <StatusPill status={activation.status} />
         {activation.needs_review && <span className="status status-pending">Needs review</span>}

@@ -11,7 +11,7 @@ import { Switch } from '../components/Switch';
 import { useToast } from '../components/Toasts';
 import { money } from '../format';
 import { AdminPage } from './AdminPage';
-import { Facts, Pager, QueryState, useCursor } from './ui';
+import { Facts, Pager, QueryState, useCursor, useFocusOnToggle } from './ui';
 
 interface Draft {
   name: string;
@@ -156,6 +156,7 @@ function OfferRow({ offer }: { offer: Offer }) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const [editing, setEditing] = useState(false);
+  const item = useFocusOnToggle<HTMLLIElement>(editing);
   const visibility = useMutation({
     mutationFn: (isActive: boolean) => unwrap(api.PATCH('/api/v1/admin/offers/{id}/', { params: { path: { id: offer.id } }, body: { is_active: isActive } })),
     onSuccess: (updated) => {
@@ -165,7 +166,7 @@ function OfferRow({ offer }: { offer: Offer }) {
     onError: (err) => toast(messageOf(err), 'error'),
   });
   return (
-    <li className="card offer-row" aria-labelledby={`offer-${offer.id}`}>
+    <li ref={item} className="card offer-row" aria-labelledby={`offer-${offer.id}`}>
       <h3 id={`offer-${offer.id}`}>
         {offer.name} {!offer.is_active && <span className="status status-HIDDEN">Hidden</span>}
       </h3>

@@ -1,7 +1,7 @@
 // One webhook endpoint: enable/disable, rotate the secret, delete, and its deliveries with their
 // attempt log and redelivery.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { messageOf } from '../api/errors';
@@ -25,6 +25,10 @@ function EndpointTools({ endpoint }: { endpoint: Endpoint }) {
   const navigate = useNavigate();
   const [secret, setSecret] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const deleting = useRef<HTMLSpanElement>(null);
+  useEffect(() => {
+    if (confirmDelete) deleting.current?.querySelector('button')?.focus();
+  }, [confirmDelete]);
   const path = { params: { path: { id: endpoint.id } } };
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['admin', 'webhooks'] });
   const enable = useMutation({
@@ -60,20 +64,22 @@ function EndpointTools({ endpoint }: { endpoint: Endpoint }) {
         <Button variant="secondary" busy={rotate.isPending} onClick={() => rotate.mutate()}>
           Rotate secret
         </Button>
-        {confirmDelete ? (
-          <>
-            <Button variant="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
-              Yes, delete it and its deliveries
+        <span ref={deleting} className="actions">
+          {confirmDelete ? (
+            <>
+              <Button variant="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
+                Yes, delete it and its deliveries
+              </Button>
+              <Button variant="secondary" onClick={() => setConfirmDelete(false)}>
+                Keep it
+              </Button>
+            </>
+          ) : (
+            <Button variant="danger" onClick={() => setConfirmDelete(true)}>
+              Delete endpoint
             </Button>
-            <Button variant="secondary" onClick={() => setConfirmDelete(false)}>
-              Keep it
-            </Button>
-          </>
-        ) : (
-          <Button variant="danger" onClick={() => setConfirmDelete(true)}>
-            Delete endpoint
-          </Button>
-        )}
+          )}
+        </span>
       </div>
       {endpoint.previous_secret_expires_at && (
         <p className="muted">The previous secret also signs until {formatDate(endpoint.previous_secret_expires_at)}.</p>

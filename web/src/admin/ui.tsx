@@ -1,6 +1,6 @@
 // Small pieces the admin pages share: a query's three states, a cursor pager, a status pill.
 import type { UseQueryResult } from '@tanstack/react-query';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { messageOf } from '../api/errors';
 import { Alert, Loading } from '../components/Alert';
 import { Button } from '../components/Button';
@@ -52,3 +52,19 @@ export function Facts({ items }: { items: [string, ReactNode][] }) {
 
 /** A fresh Idempotency-Key: one per intended action, so a repeated click or retry acts once. */
 export const newKey = () => crypto.randomUUID();
+
+/**
+ * When `open` flips (a form replaces its button, or back), moves the keyboard focus into the
+ * container: to the first field on opening, to the first button on closing. Not on first render.
+ */
+export function useFocusOnToggle<T extends HTMLElement>(open: boolean) {
+  const container = useRef<T>(null);
+  const previous = useRef(open);
+  useEffect(() => {
+    if (previous.current === open) return;
+    previous.current = open;
+    const target = open ? container.current?.querySelector<HTMLElement>('input, select, textarea') : container.current?.querySelector<HTMLElement>('button');
+    target?.focus();
+  }, [open]);
+  return container;
+}
