@@ -56,6 +56,7 @@ test.describe('admin console', () => {
 
     // A double click sends one credit: the form's Idempotency-Key is the same for both.
     const credits: string[] = [];
+    // (The button is busy after the first click, and both clicks would carry one key anyway.)
     page.on('request', (r) => {
       if (r.method() === 'POST' && r.url().endsWith(`/api/v1/admin/users/${customer.id}/credit/`)) credits.push(r.headers()['idempotency-key'] ?? '');
     });
@@ -65,9 +66,31 @@ test.describe('admin console', () => {
     await expect(page.getByText('Credited 10.00 EUR. The balance is now 35.00 EUR.')).toBeVisible();
     await expect(page.getByTestId('admin-balance')).toHaveText('35.00 EUR');
     expect(new Set(credits).size).toBe(1);
+
+    // The answer is lost on the way back (the server did credit): pressing again sends the same key,
+    // so the server answers the first result instead of crediting twice.
+    let lost = false;
+    await page.route(`**/api/v1/admin/users/${customer.id}/credit/`, async (route) => {
+      if (lost) return route.continue();
+      lost = true;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.getByLabel('Amount (EUR)').fill('5.00');
+    await page.getByLabel('Reason').fill('Answer lost');
+    await page.getByRole('button', { name: `Credit ${customer.username}` }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'The server cannot be reached' })).toBeVisible();
+    const replayed = page.waitForResponse((r) => r.url().endsWith(`/users/${customer.id}/credit/`));
+    await page.getByRole('button', { name: `Credit ${customer.username}` }).click();
+    expect((await replayed).headers()['idempotent-replayed']).toBe('true');
+    await expect(page.getByText('Credited 5.00 EUR. The balance is now 40.00 EUR.')).toBeVisible();
+    await expect(page.getByTestId('admin-balance')).toHaveText('40.00 EUR');
+    expect(credits.slice(-2)[0]).toBe(credits.slice(-1)[0]);
+    await page.unroute(`**/api/v1/admin/users/${customer.id}/credit/`);
+
     const history = await api.json<{ results: Transaction[] }>('GET', `/api/v1/admin/transactions/?user=${customer.id}&type=CREDIT`);
-    expect(history.results.map((t) => t.amount).sort()).toEqual(['10.00', '25.00']);
-    await expect(page.getByRole('table').getByRole('row').filter({ hasText: 'CREDIT' })).toHaveCount(2);
+    expect(history.results.map((t) => t.amount).sort()).toEqual(['10.00', '25.00', '5.00']);
+    await expect(page.getByRole('table').getByRole('row').filter({ hasText: 'CREDIT' })).toHaveCount(3);
     await screenshots(page, 'admin-user');
 
     // Disable by keyboard: the customer can no longer sign in; enable lets them back.
@@ -90,7 +113,7 @@ test.describe('admin console', () => {
     await page.getByLabel('Target').fill(`user:${customer.id}`);
     await page.getByRole('button', { name: 'Filter' }).click();
     const rows = page.getByRole('table').getByRole('row').filter({ hasText: 'balance.credit' });
-    await expect(rows).toHaveCount(2);
+    await expect(rows).toHaveCount(3);
     await expect(rows.filter({ hasText: 'Goodwill after an outage' })).toContainText(serverInfo(server).admin.username);
     await screenshots(page, 'admin-audit');
   });
