@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { type AuditContext, auditTarget } from './audit/domain.js';
+import { recordAuditIf } from './audit/service.js';
 import { findUserByUsername } from './auth/queries.js';
 import { createUser } from './auth/service.js';
 import { isUniqueViolation } from './db/errors.js';
+import { offerColumns } from './offers/queries.js';
 import type { Runtime } from './runtime.js';
 
 export const DEMO_OFFERS = [
@@ -68,13 +71,15 @@ async function ensureAdmin(runtime: Runtime): Promise<void> {
   }
 }
 
-export async function seedDemoOffers(runtime: Runtime): Promise<number> {
+/** `audit`: the operator seeding from the CLI (start-up seeding is no one's action). */
+export async function seedDemoOffers(runtime: Runtime, audit?: AuditContext): Promise<number> {
   return runtime.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${SEED_LOCK})`.execute(trx);
     const existing = await trx.selectFrom('offers').select('id').limit(1).executeTakeFirst();
     if (existing) return 0;
-    await trx.insertInto('offers').values(DEMO_OFFERS).execute();
-    return DEMO_OFFERS.length;
+    const offers = await trx.insertInto('offers').values(DEMO_OFFERS).returning(offerColumns).execute();
+    for (const offer of offers) await recordAuditIf(trx, audit, { action: 'offer.create', target: auditTarget.offer(offer.id), after: offer });
+    return offers.length;
   });
 }
 

@@ -87,7 +87,9 @@ async function createHistoryUser(db: Database, options: { username: string; pass
   if (!new RegExp(USERNAME_PATTERN).test(options.username)) {
     throw new SeedError('username must be 3-150 letters, digits or _ . @ + -');
   }
-  return insertUser(db, { username: options.username, email: null, passwordHash: options.passwordHash, isAdmin: false });
+  return db.transaction().execute((trx) =>
+    insertUser(trx, { username: options.username, email: null, passwordHash: options.passwordHash, isAdmin: false }),
+  );
 }
 
 /**

@@ -1,5 +1,7 @@
 // Balances, active offers, history and credits.
 import { randomUUID } from 'node:crypto';
+import { type AuditContext, auditTarget } from '../audit/domain.js';
+import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/connect.js';
 import { idempotencyKeyReused, invalid, notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
@@ -133,11 +135,13 @@ export interface CreditRequest {
   reason: string;
   /** Whose key it is (the admin, or the account for the CLI) and the key itself. */
   idempotency?: { scopeUserId: number; key: string } | undefined;
+  /** Who credits (an admin, the CLI): the credit and its audit row commit together. */
+  audit?: AuditContext | undefined;
 }
 
 /** Tops a balance up. A replayed Idempotency-Key answers the first credit's result and credits nothing. */
 export async function creditAccount(db: Database, request: CreditRequest): Promise<{ body: { transaction_id: string; balance: string }; replayed: boolean }> {
-  const { userId, amount, reason, idempotency } = request;
+  const { userId, amount, reason, idempotency, audit } = request;
   if (!/^\d+(\.\d{1,2})?$/.test(amount) || Number(amount) <= 0) {
     throw invalid('invalid_amount', 'amount must be a positive decimal string with at most 2 decimals, like "50.00"');
   }
@@ -156,6 +160,15 @@ export async function creditAccount(db: Database, request: CreditRequest): Promi
       }
       const credited = await ledger.credit(trx, { id: transactionId, userId, amount, description: reason });
       if (!credited) throw notFound('User');
+      if (audit) {
+        const before = await ledger.balanceBefore(trx, credited.transaction_id);
+        await recordAudit(trx, audit, {
+          action: 'balance.credit',
+          target: auditTarget.user(userId),
+          before: { balance: before },
+          after: { balance: credited.balance, amount, reason, transaction_id: credited.transaction_id },
+        });
+      }
       return { body: credited, replayed: false };
     });
   } catch (err) {

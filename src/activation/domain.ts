@@ -23,6 +23,16 @@ export const FINAL_STATUSES: ReadonlySet<ActivationStatus> = new Set(
 
 export const isFinal = (view: { status: ActivationStatus }) => FINAL_STATUSES.has(view.status);
 
+/**
+ * Whether an activation waits for a person's decision: one the partner may have acted on, which the
+ * worker keeps asking about until the deadline, or one refunded at the deadline and flagged for it.
+ */
+export const awaitsDecision = (a: { status: ActivationStatus; maybe_delivered: boolean; needs_review: boolean }) =>
+  (a.status === 'PROCESSING' && a.maybe_delivered) || (a.status === 'FAILED' && a.needs_review);
+
+/** An admin's answer for an activation that awaits a decision, having asked the partner. */
+export type Resolution = { outcome: 'SUCCESS'; reference: string } | { outcome: 'FAILED'; reason: string };
+
 /** One activation as the status endpoint and the status cache know it. Dates are ISO strings. */
 export interface ActivationView {
   transaction_id: string;

@@ -115,7 +115,11 @@ const isoTimestamp = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE
  * PROCESSING → SUCCESS, the subscription created or extended, and their events, once. One statement, so it is
  * atomic without a transaction and costs the worker a single round trip.
  */
-export async function markSucceeded(db: Database, claimed: ClaimedActivation, reference: string): Promise<StatusRow | undefined> {
+export async function markSucceeded(
+  db: Database,
+  claimed: Pick<ClaimedActivation, 'id' | 'duration_days'>,
+  reference: string,
+): Promise<StatusRow | undefined> {
   const days = claimed.duration_days;
   const { rows } = await sql<StatusRow>`
     WITH done AS (
@@ -156,40 +160,85 @@ export async function markSucceeded(db: Database, claimed: ClaimedActivation, re
  * PROCESSING → FAILED with the reason, and the money returned as a REFUND, in one transaction, once.
  * `needsReview`: refunded without a definite answer from the partner, so listed for admins.
  */
-export function markFailedAndRefund(db: Database, id: string, error: { code: FailureCode; message: string; needsReview: boolean }) {
-  return db.transaction().execute(async (trx) => {
-    const failed = await trx
-      .updateTable('transactions')
-      .set({
-        status: 'FAILED',
-        error_code: error.code,
-        error_message: error.message,
-        needs_review: error.needsReview,
-        lease_until: null,
-        completed_at: sql`now()`,
-        updated_at: sql`now()`,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'PROCESSING')
-      .returning(statusColumns)
-      .executeTakeFirst();
-    if (!failed) return undefined;
-    const refundId = await ledger.refund(trx, failed, error.message);
-    await emit(trx, {
-      type: 'activation.failed',
-      userId: failed.user_id,
-      subject: failed.id,
-      data: {
-        transaction_id: failed.id,
-        offer_id: failed.offer_id,
-        amount: failed.amount,
-        error: { code: error.code, message: error.message },
-        refund_transaction_id: refundId,
-      },
-    });
-    if (failed.source === 'auto_renew') await renewalFailed(trx, failed, { reason: error.code, message: error.message });
-    return failed;
+export function markFailedAndRefund(db: Database, id: string, error: FailureReason) {
+  return db.transaction().execute((trx) => failAndRefund(trx, id, error));
+}
+
+export interface FailureReason {
+  code: FailureCode;
+  message: string;
+  needsReview: boolean;
+}
+
+/** markFailedAndRefund's work in the caller's transaction (an admin's resolution writes its audit row with it). */
+export async function failAndRefund(trx: Transaction<DB>, id: string, error: FailureReason) {
+  const failed = await trx
+    .updateTable('transactions')
+    .set({
+      status: 'FAILED',
+      error_code: error.code,
+      error_message: error.message,
+      needs_review: error.needsReview,
+      lease_until: null,
+      completed_at: sql`now()`,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'PROCESSING')
+    .returning(statusColumns)
+    .executeTakeFirst();
+  if (!failed) return undefined;
+  const refundId = await ledger.refund(trx, failed, error.message);
+  await emit(trx, {
+    type: 'activation.failed',
+    userId: failed.user_id,
+    subject: failed.id,
+    data: {
+      transaction_id: failed.id,
+      offer_id: failed.offer_id,
+      amount: failed.amount,
+      error: { code: error.code, message: error.message },
+      refund_transaction_id: refundId,
+    },
   });
+  if (failed.source === 'auto_renew') await renewalFailed(trx, failed, { reason: error.code, message: error.message });
+  return failed;
+}
+
+/** One activation, locked until the surrounding transaction ends, with what an admin's decision needs. */
+export function lockActivation(trx: Transaction<DB>, id: string) {
+  return trx
+    .selectFrom('transactions')
+    .select([...statusColumns, 'duration_days', 'attempts', 'maybe_delivered', 'needs_review', 'lease_until', 'next_run_at'])
+    .where('id', '=', id)
+    .where('type', '=', 'ACTIVATION')
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export type LockedActivation = NonNullable<Awaited<ReturnType<typeof lockActivation>>>;
+
+/** An unfinished activation due now: the reconciler picks it up should the queue lose the job. */
+export function dueNow(trx: Transaction<DB>, id: string) {
+  return trx
+    .updateTable('transactions')
+    .set({ next_run_at: sql`now()`, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', 'in', ['PENDING', 'PROCESSING'])
+    .returning([...statusColumns, 'next_run_at'])
+    .executeTakeFirst();
+}
+
+/** FAILED and flagged for review → reviewed: the refund already made stands. Compare-and-set on the flag. */
+export function clearReview(trx: Transaction<DB>, id: string) {
+  return trx
+    .updateTable('transactions')
+    .set({ needs_review: false, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'FAILED')
+    .where('needs_review', '=', true)
+    .returning(statusColumns)
+    .executeTakeFirst();
 }
 
 /**

@@ -7,13 +7,15 @@ import { isUuid } from '../account/service.js';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
 import type { ActivationSource, DB } from '../db/types.js';
-import { idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
+import { type AuditContext, auditTarget } from '../audit/domain.js';
+import { recordAudit } from '../audit/service.js';
+import { conflict, idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
 import { emit } from '../events/outbox.js';
 import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
 import * as ledger from '../ledger/ledger.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { JobQueue } from '../queue/types.js';
-import { type ActivationView, isFinal } from './domain.js';
+import { type ActivationView, awaitsDecision, isFinal, type Resolution } from './domain.js';
 import * as q from './queries.js';
 import { statusView, toView } from './status.js';
 
@@ -107,6 +109,67 @@ export class ActivationService {
     }
   }
 
+  /**
+   * An admin's "try it now" for a PENDING or PROCESSING activation: due at once and handed to the
+   * queue after commit. The worker's claim stays the gate: if a worker holds the activation, the
+   * new job finds nothing to claim, so no second partner call runs alongside.
+   */
+  async redrive(transactionId: string, audit: AuditContext): Promise<q.StatusRow> {
+    const id = this.#activationId(transactionId);
+    const row = await this.db.transaction().execute(async (trx) => {
+      const before = await q.lockActivation(trx, id);
+      if (!before) throw notFound('Activation');
+      if (isFinal(before)) throw alreadyFinal(before.status);
+      const after = await q.dueNow(trx, id);
+      if (!after) throw alreadyFinal(before.status);
+      await recordAudit(trx, audit, {
+        action: 'activation.redrive',
+        target: auditTarget.activation(id),
+        before: reviewState(before),
+        after: { status: after.status, next_run_at: after.next_run_at?.toISOString() ?? null },
+      });
+      return after;
+    });
+    try {
+      await this.queue.enqueue({ transactionId: id });
+    } catch (err) {
+      this.log.error({ err, transaction_id: id }, 'could not enqueue the redriven activation; the reconciler will pick it up');
+    }
+    return row;
+  }
+
+  /**
+   * An admin settles an activation that awaits a decision with the partner's answer, through the
+   * worker's own compare-and-set moves: SUCCESS grants the subscription (markSucceeded), FAILED
+   * refunds once (failAndRefund). One refunded at the deadline can only be confirmed FAILED: its
+   * money went back already. The row is locked, so a worker finishing it meanwhile waits and then
+   * finds it settled.
+   */
+  async resolve(transactionId: string, resolution: Resolution, audit: AuditContext): Promise<q.StatusRow> {
+    const id = this.#activationId(transactionId);
+    const row = await this.db.transaction().execute(async (trx) => {
+      const before = await q.lockActivation(trx, id);
+      if (!before) throw notFound('Activation');
+      const after = await settle(trx, before, resolution);
+      await recordAudit(trx, audit, {
+        action: 'activation.resolve',
+        target: auditTarget.activation(id),
+        before: reviewState(before),
+        after: { ...resolution, status: after.status, refunded: after.status === 'FAILED' },
+      });
+      return after;
+    });
+    this.committed();
+    const status = toView(row);
+    await this.cache.set(status.transaction_id, status).catch((err: unknown) => this.log.warn({ err }, 'could not cache activation status'));
+    return row;
+  }
+
+  #activationId(transactionId: string) {
+    if (!isUuid(transactionId)) throw notFound('Activation');
+    return transactionId.toLowerCase();
+  }
+
   /** The caller's activation; unknown, malformed and other users' ids are all a 404. */
   async status(userId: number, transactionId: string) {
     if (!isUuid(transactionId)) throw notFound('Activation');
@@ -126,4 +189,43 @@ export class ActivationService {
     if (isFinal(status)) await this.cache.set(id, status).catch(() => undefined);
     return statusView(status);
   }
+}
+
+const alreadyFinal = (status: string) => conflict('activation_final', `The activation is already ${status}`);
+
+function reviewState(a: q.LockedActivation) {
+  return {
+    status: a.status,
+    attempts: a.attempts,
+    maybe_delivered: a.maybe_delivered,
+    needs_review: a.needs_review,
+    next_run_at: a.next_run_at?.toISOString() ?? null,
+    lease_until: a.lease_until?.toISOString() ?? null,
+    reference: a.reference,
+    error_code: a.error_code,
+  };
+}
+
+async function settle(trx: Transaction<DB>, before: q.LockedActivation, resolution: Resolution): Promise<q.StatusRow> {
+  if (!awaitsDecision(before)) {
+    if (isFinal(before)) throw alreadyFinal(before.status);
+    throw conflict(
+      'activation_not_in_review',
+      'The partner has not been asked without a definite answer; the worker settles this activation itself (redrive it to try now)',
+    );
+  }
+  if (before.status === 'FAILED') {
+    if (resolution.outcome === 'SUCCESS') {
+      throw conflict('activation_final', 'The activation was failed and refunded at its deadline; it can only be confirmed FAILED');
+    }
+    const reviewed = await q.clearReview(trx, before.id);
+    if (!reviewed) throw alreadyFinal(before.status);
+    return reviewed;
+  }
+  const settled =
+    resolution.outcome === 'SUCCESS'
+      ? await q.markSucceeded(trx, { id: before.id, duration_days: before.duration_days! }, resolution.reference)
+      : await q.failAndRefund(trx, before.id, { code: 'partner_rejected', message: resolution.reason, needsReview: false });
+  if (!settled) throw alreadyFinal(before.status);
+  return settled;
 }

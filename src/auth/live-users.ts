@@ -1,5 +1,6 @@
-// Whether a token's user still exists. A token outlives a deleted user; asking the database on every
-// request would cost a query each, so each process remembers the answers for a short while.
+// Whether a token's user still exists and is not disabled. A token outlives a deleted or disabled
+// user; asking the database on every request would cost a query each, so each process remembers the
+// answers for a short while (disabling also revokes the user's sessions, which every process hears at once).
 import type { Database } from '../db/connect.js';
 import { userExists } from './queries.js';
 
@@ -24,6 +25,11 @@ export class LiveUsers {
   /** Answers at once when the user was looked up lately: most requests need no promise at all. */
   exists(userId: number): boolean | Promise<boolean> {
     return this.#known.get(userId) ?? this.#asking.get(userId) ?? this.#ask(userId);
+  }
+
+  /** Drops what this process remembers of the user (disabled or enabled here just now). */
+  forget(userId: number): void {
+    this.#known.delete(userId);
   }
 
   close(): void {

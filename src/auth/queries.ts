@@ -1,10 +1,11 @@
 // SQL for users and refresh tokens.
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/connect.js';
+import type { DB } from '../db/types.js';
 
 export type Executor = Database;
 
-export const userColumns = ['id', 'username', 'email', 'is_admin', 'created_at'] as const;
+export const userColumns = ['id', 'username', 'email', 'is_admin', 'created_at', 'disabled_at'] as const;
 
 export function findUserByUsername(db: Executor, username: string) {
   return db
@@ -18,8 +19,10 @@ export function findUserById(db: Executor, id: number) {
   return db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
 }
 
+/** Whether the user exists and is not disabled: what an access token needs to stay good. */
 export async function userExists(db: Executor, id: number): Promise<boolean> {
-  return (await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  const row = await db.selectFrom('users').select('id').where('id', '=', id).where('disabled_at', 'is', null).executeTakeFirst();
+  return row !== undefined;
 }
 
 /**
@@ -38,19 +41,29 @@ export function updateEmail(db: Executor, id: number, email: string | null) {
   return db.updateTable('users').set({ email }).where('id', '=', id).returning(userColumns).executeTakeFirst();
 }
 
+/** The user and their account; run it in a transaction, so neither exists without the other. */
 export async function insertUser(
-  db: Executor,
+  trx: Transaction<DB>,
   user: { username: string; email: string | null; passwordHash: string; isAdmin: boolean },
 ) {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .insertInto('users')
-      .values({ username: user.username, email: user.email, password_hash: user.passwordHash, is_admin: user.isAdmin })
-      .returning(userColumns)
-      .executeTakeFirstOrThrow();
-    await trx.insertInto('accounts').values({ user_id: row.id }).execute();
-    return row;
-  });
+  const row = await trx
+    .insertInto('users')
+    .values({ username: user.username, email: user.email, password_hash: user.passwordHash, is_admin: user.isAdmin })
+    .returning(userColumns)
+    .executeTakeFirstOrThrow();
+  await trx.insertInto('accounts').values({ user_id: row.id }).execute();
+  return row;
+}
+
+/** Sets or clears disabled_at, only when it changes (compare-and-set); undefined when it did not. */
+export function setDisabled(trx: Transaction<DB>, id: number, disabled: boolean) {
+  return trx
+    .updateTable('users')
+    .set({ disabled_at: disabled ? sql<Date>`now()` : null })
+    .where('id', '=', id)
+    .where('disabled_at', disabled ? 'is' : 'is not', null)
+    .returning([...userColumns, 'disabled_at'])
+    .executeTakeFirst();
 }
 
 export function insertRefreshToken(

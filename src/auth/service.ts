@@ -1,8 +1,11 @@
 // Accounts and sessions: creating users, logging in, rotating refresh tokens, logging out.
 import { randomUUID } from 'node:crypto';
+import { type AuditContext, auditTarget } from '../audit/domain.js';
+import { recordAudit, recordAuditIf } from '../audit/service.js';
 import type { Database } from '../db/connect.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { invalid, unauthenticated, usernameTaken } from '../domain/errors.js';
+import { accountDisabled, conflict, invalid, notFound, unauthenticated, usernameTaken } from '../domain/errors.js';
+import { emit } from '../events/outbox.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { LiveUsers } from './live-users.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -34,8 +37,16 @@ export function userView(user: PublicUser) {
   };
 }
 
-/** Shared by registration, the admin API, the CLI and bootstrap, so the rules are the same everywhere. */
-export async function createUser(db: Database, input: NewUser): Promise<PublicUser> {
+/** The user as admins see it: with whether (and since when) it is disabled. */
+export function adminUserView(user: PublicUser) {
+  return { ...userView(user), disabled: user.disabled_at !== null, disabled_at: user.disabled_at?.toISOString() ?? null };
+}
+
+/**
+ * Shared by registration, the admin API, the CLI and bootstrap, so the rules are the same everywhere.
+ * `audit`: who creates the user, when it is an admin's action.
+ */
+export async function createUser(db: Database, input: NewUser, audit?: AuditContext): Promise<PublicUser> {
   if (!new RegExp(USERNAME_PATTERN).test(input.username)) {
     throw invalid('invalid_username', 'username must be 3-150 letters, digits or _ . @ + -');
   }
@@ -47,11 +58,15 @@ export async function createUser(db: Database, input: NewUser): Promise<PublicUs
   }
   const passwordHash = await hashPassword(input.password);
   try {
-    return await q.insertUser(db, {
-      username: input.username,
-      email: input.email ?? null,
-      passwordHash,
-      isAdmin: input.isAdmin ?? false,
+    return await db.transaction().execute(async (trx) => {
+      const user = await q.insertUser(trx, {
+        username: input.username,
+        email: input.email ?? null,
+        passwordHash,
+        isAdmin: input.isAdmin ?? false,
+      });
+      await recordAuditIf(trx, audit, { action: 'user.create', target: auditTarget.user(user.id), after: userView(user) });
+      return user;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw usernameTaken();
@@ -119,7 +134,14 @@ export class AuthService {
       throw unauthenticated('invalid_credentials', 'Invalid username or password');
     }
     await this.throttle.recordSuccess(username, address);
-    return this.#issue(this.db, user, randomUUID());
+    // The session is written under a share lock on the user, so a disable running now either sees
+    // it and revokes it, or commits first and is seen here.
+    return this.db.transaction().execute(async (trx) => {
+      const current = await q.findUserForShare(trx, user.id);
+      if (!current) throw unauthenticated('invalid_credentials', 'Invalid username or password');
+      if (current.disabled_at !== null) throw accountDisabled();
+      return this.#issue(trx, current, randomUUID());
+    });
   }
 
   /**
@@ -136,6 +158,7 @@ export class AuthService {
       // The user before the family, in the order logout-all locks them, so the two cannot deadlock.
       const user = await q.findUserForShare(trx, presented.user_id);
       if (!user) return 'invalid' as const;
+      if (user.disabled_at !== null) return 'disabled' as const;
       await q.lockFamily(trx, presented.family_id);
       const consumed = await q.consumeRefreshToken(trx, hash);
       if (!consumed) {
@@ -151,6 +174,7 @@ export class AuthService {
       throw unauthenticated('refresh_token_reused', 'Refresh token was already used; its session has been revoked');
     }
     if (outcome === 'invalid') throw invalidRefreshToken();
+    if (outcome === 'disabled') throw accountDisabled();
     return outcome;
   }
 
@@ -185,6 +209,51 @@ export class AuthService {
       return q.revokeUserSessions(trx, claims.userId);
     });
     await this.revocations.revoked([...new Set([...sessions, claims.sessionId])]);
+  }
+
+  /**
+   * Disables a user: no logins or refreshes from now on, and every session revoked at once on every
+   * process (as logout-all does). Their activations still finish: the worker does not look at it.
+   * Disabling one already disabled changes nothing and writes nothing.
+   */
+  async disableUser(userId: number, audit: AuditContext) {
+    if (audit.actorId === userId) throw conflict('cannot_disable_self', 'Admins cannot disable their own account');
+    const { user, sessions } = await this.db.transaction().execute(async (trx) => {
+      // Exclusively, in the order refresh and login take it, so no session is written behind our back.
+      await q.lockUser(trx, userId);
+      const before = await q.findUserById(trx, userId);
+      if (!before) throw notFound('User');
+      const after = await q.setDisabled(trx, userId, true);
+      if (!after) return { user: before, sessions: [] };
+      const revoked = await q.revokeUserSessions(trx, userId);
+      await recordAudit(trx, audit, {
+        action: 'user.disable',
+        target: auditTarget.user(userId),
+        before: adminUserView(before),
+        after: { ...adminUserView(after), sessions_revoked: revoked.length },
+      });
+      await emit(trx, { type: 'user.disabled', userId, subject: String(userId), data: { user_id: userId, disabled_at: after.disabled_at?.toISOString() ?? null } });
+      return { user: after, sessions: revoked };
+    });
+    await this.revocations.revoked(sessions);
+    this.users.forget(userId);
+    return adminUserView(user);
+  }
+
+  /** Lets a disabled user log in again; their old sessions stay revoked. */
+  async enableUser(userId: number, audit: AuditContext) {
+    const user = await this.db.transaction().execute(async (trx) => {
+      await q.lockUser(trx, userId);
+      const before = await q.findUserById(trx, userId);
+      if (!before) throw notFound('User');
+      const after = await q.setDisabled(trx, userId, false);
+      if (!after) return before;
+      await recordAudit(trx, audit, { action: 'user.enable', target: auditTarget.user(userId), before: adminUserView(before), after: adminUserView(after) });
+      await emit(trx, { type: 'user.enabled', userId, subject: String(userId), data: { user_id: userId } });
+      return after;
+    });
+    this.users.forget(userId);
+    return adminUserView(user);
   }
 
   async profile(userId: number) {

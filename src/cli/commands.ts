@@ -1,9 +1,11 @@
 // The commands behind src/cli.ts, loaded only once a valid command name and configuration are known.
+import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pino } from 'pino';
 import type { TSchema } from 'typebox';
 import { creditAccount } from '../account/service.js';
 import { CreditBody, NewUserBody } from '../admin/schemas.js';
+import type { AuditContext } from '../audit/domain.js';
 import { findUserByUsername } from '../auth/queries.js';
 import { createUser } from '../auth/service.js';
 import { seedDemoOffers } from '../bootstrap.js';
@@ -41,6 +43,18 @@ function validate(schema: TSchema, value: Record<string, unknown>): void {
   if (check(value) === true) return;
   const { message, details } = describeValidation((check.errors ?? []) as never, 'body');
   throw invalid('validation_error', message, details);
+}
+
+/** The operator at the command line, as the audit trail names them: cli:<os user>. */
+function operator(): AuditContext {
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    // A uid without a passwd entry (some containers) has no name.
+    name = `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+  return { actor: `cli:${name}`, actorId: null, requestId: null, clientAddress: null };
 }
 
 /** Logs go to stderr so that stdout carries only the command's answer. */
@@ -90,7 +104,7 @@ async function createUserCommand(config: Config, args: string[], env: Env): Prom
   const password = await newPassword(username, values.password, env);
   validate(NewUserBody, { username, password, is_admin: values.admin, ...(values.email === undefined ? {} : { email: values.email }) });
   const user = await withRuntime(config, (runtime) =>
-    createUser(runtime.db, { username, password, email: values.email, isAdmin: values.admin }),
+    createUser(runtime.db, { username, password, email: values.email, isAdmin: values.admin }, operator()),
   );
   out(`Created ${user.is_admin ? 'admin' : 'user'} ${user.username} (id ${user.id})`);
 }
@@ -108,7 +122,7 @@ async function credit(config: Config, args: string[]): Promise<void> {
     if (!user) throw new CommandError(`User not found: ${username}`);
     // The operator is no user of the service: their keys are kept with the account credited, apart from its own.
     const idempotency = key === undefined ? undefined : { scopeUserId: user.id, key: `cli-credit:${key}` };
-    return creditAccount(runtime.db, { userId: user.id, amount, reason, idempotency });
+    return creditAccount(runtime.db, { userId: user.id, amount, reason, idempotency, audit: operator() });
   });
   const what = replayed ? 'Already credited (same idempotency key)' : 'Credited';
   out(`${what} ${amount} ${config.currency} to ${username}: transaction ${body.transaction_id}, new balance ${body.balance} ${config.currency}`);
@@ -116,7 +130,7 @@ async function credit(config: Config, args: string[]): Promise<void> {
 
 async function seed(config: Config, args: string[]): Promise<void> {
   expectPositionals('seed', parse(args, {}).positionals, []);
-  const added = await withRuntime(config, seedDemoOffers);
+  const added = await withRuntime(config, (runtime) => seedDemoOffers(runtime, operator()));
   out(added > 0 ? `Added ${added} demo offers.` : 'The catalogue already has offers; no demo offers added.');
 }
 

@@ -9,6 +9,7 @@ import * as activationReview from './migrations/005_activation_review.js';
 import * as events from './migrations/006_events.js';
 import * as lifecycle from './migrations/007_lifecycle.js';
 import * as notifications from './migrations/008_notifications.js';
+import * as audit from './migrations/009_audit.js';
 import * as webhooks from './migrations/010_webhooks.js';
 import type { DB } from './types.js';
 
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '006_events': events,
   '007_lifecycle': lifecycle,
   '008_notifications': notifications,
+  '009_audit': audit,
   '010_webhooks': webhooks,
 };
 

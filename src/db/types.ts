@@ -19,6 +19,8 @@ export interface UsersTable {
   password_hash: string;
   is_admin: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
+  /** Set while an admin has disabled the user: no logins, no sessions. */
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface AccountsTable {
@@ -244,6 +246,20 @@ export interface WebhookAttemptsTable {
   success: boolean;
 }
 
+/** Written once, in the transaction of the change it records; the database refuses UPDATE and DELETE. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  actor: string;
+  actor_id: number | null;
+  action: string;
+  target: string;
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+  request_id: string | null;
+  client_address: string | null;
+  created_at: ColumnType<Date, undefined, never>;
+}
+
 export interface DB {
   users: UsersTable;
   accounts: AccountsTable;
@@ -264,4 +280,5 @@ export interface DB {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  audit_log: AuditLogTable;
 }

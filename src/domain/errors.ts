@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   idempotency_key_reused: 'conflict',
   webhook_endpoint_disabled: 'conflict',
   webhook_delivery_in_progress: 'conflict',
+  account_disabled: 'forbidden',
+  cannot_disable_self: 'conflict',
+  activation_final: 'conflict',
+  activation_not_in_review: 'conflict',
   rate_limited: 'rate_limited',
   too_many_streams: 'rate_limited',
   service_unavailable: 'unavailable',
@@ -78,4 +82,5 @@ export const unavailable = (message: string, retryAfterSeconds = 5) =>
 export const insufficientBalance = () => invalid('insufficient_balance', 'Insufficient balance');
 export const idempotencyKeyReused = () =>
   conflict('idempotency_key_reused', 'This Idempotency-Key was already used with a different request');
+export const accountDisabled = () => forbidden('This account has been disabled; contact an administrator', 'account_disabled');
 export const usernameTaken = () => conflict('username_taken', 'A user with that username already exists');

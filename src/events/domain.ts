@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'subscription.expiring',
   'subscription.expired',
   'subscription.renewal_failed',
+  'user.disabled',
+  'user.enabled',
   'webhook.endpoint_disabled',
 ] as const;
 

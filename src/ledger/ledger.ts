@@ -147,6 +147,13 @@ export async function refund(
   return id;
 }
 
+/** The balance right before a transaction moved it (what an audit row records as "before"). */
+export async function balanceBefore(trx: Trx, transactionId: string): Promise<string | undefined> {
+  const { rows } = await sql<{ before: string }>`
+    SELECT (balance_after - amount)::text AS before FROM ledger_entries WHERE transaction_id = ${transactionId}`.execute(trx);
+  return rows[0]?.before;
+}
+
 /** The balance right after a transaction moved it: what an idempotent replay of that movement answers. */
 export async function balanceAfter(trx: Trx, transactionId: string): Promise<string | undefined> {
   const row = await trx.selectFrom('ledger_entries').select('balance_after').where('transaction_id', '=', transactionId).executeTakeFirst();

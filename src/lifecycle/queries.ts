@@ -82,12 +82,17 @@ export interface DueRenewal {
   expires_at: Date;
 }
 
-/** ACTIVE auto-renewing subscriptions within the lead time of their end whose period has no renewal yet. */
+/**
+ * ACTIVE auto-renewing subscriptions within the lead time of their end whose period has no renewal
+ * yet. A disabled account is not charged: its subscriptions simply run to their end.
+ */
 export async function dueRenewals(trx: Trx, now: Date, leadMinutes: number, limit: number): Promise<DueRenewal[]> {
   const { rows } = await sql<DueRenewal>`
     SELECT s.id, s.user_id, s.offer_id, s.expires_at
       FROM subscriptions s
+      JOIN users u ON u.id = s.user_id
      WHERE s.status = 'ACTIVE' AND s.auto_renew
+       AND u.disabled_at IS NULL
        AND s.expires_at - make_interval(mins => ${leadMinutes}) <= ${now}
        AND NOT EXISTS (SELECT 1 FROM subscription_renewals r WHERE r.subscription_id = s.id AND r.period_end = s.expires_at)
      ORDER BY s.expires_at

@@ -12,6 +12,11 @@ export function findOffer(db: Database, id: number, opts: { activeOnly: boolean 
   return query.executeTakeFirst();
 }
 
+/** The offer as it is, locked until the surrounding transaction ends (the "before" of a change). */
+export function lockOffer(db: Database, id: number) {
+  return db.selectFrom('offers').select(offerColumns).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
 export function listOffers(db: Database, slice: KeysetSlice, opts: { activeOnly: boolean }) {
   let query = db.selectFrom('offers').select(offerColumns).orderBy('id', slice.order).limit(slice.limit);
   if (opts.activeOnly) query = query.where('is_active', '=', true);

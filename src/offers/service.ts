@@ -1,6 +1,8 @@
 // The offer catalogue, for buyers (active offers) and for admins (all offers).
 import { LRUCache } from 'lru-cache';
 import type { Static } from 'typebox';
+import { type AuditContext, auditTarget } from '../audit/domain.js';
+import { recordAuditIf } from '../audit/service.js';
 import type { Database } from '../db/connect.js';
 import { notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
@@ -59,14 +61,25 @@ export async function getOffer(db: Database, id: number, activeOnly: boolean): P
   return offer;
 }
 
-export async function createOffer(db: Database, offer: Static<typeof NewOffer>) {
-  const created = await q.insertOffer(db, offer);
+/** `audit`: the admin creating it; the offer and its audit row commit together. */
+export async function createOffer(db: Database, offer: Static<typeof NewOffer>, audit?: AuditContext) {
+  const created = await db.transaction().execute(async (trx) => {
+    const row = await q.insertOffer(trx, offer);
+    await recordAuditIf(trx, audit, { action: 'offer.create', target: auditTarget.offer(row.id), after: row });
+    return row;
+  });
   catalogues.get(db)?.clear();
   return created;
 }
 
-export async function changeOffer(db: Database, id: number, patch: Static<typeof OfferPatch>) {
-  const offer = await q.updateOffer(db, id, patch);
+export async function changeOffer(db: Database, id: number, patch: Static<typeof OfferPatch>, audit?: AuditContext) {
+  const offer = await db.transaction().execute(async (trx) => {
+    const before = await q.lockOffer(trx, id);
+    if (!before) return undefined;
+    const after = await q.updateOffer(trx, id, patch);
+    await recordAuditIf(trx, audit, { action: 'offer.update', target: auditTarget.offer(id), before, after });
+    return after;
+  });
   catalogues.get(db)?.clear();
   if (!offer) throw notFound('Offer');
   return offer;

@@ -40,8 +40,14 @@ export function insertEndpoint(trx: Db, endpoint: NewEndpoint) {
 
 export type EndpointRow = Awaited<ReturnType<typeof insertEndpoint>>;
 
-export function findEndpoint(db: Db, id: number) {
-  return db.selectFrom('webhook_endpoints').select(ENDPOINT_COLUMNS).where('id', '=', id).executeTakeFirst();
+/** One endpoint; with `lock`, held until the transaction ends so its "before" stays true for the audit. */
+export function findEndpoint(db: Db, id: number, options: { lock?: boolean } = {}) {
+  return db
+    .selectFrom('webhook_endpoints')
+    .select(ENDPOINT_COLUMNS)
+    .where('id', '=', id)
+    .$if(options.lock === true, (q) => q.forUpdate())
+    .executeTakeFirst();
 }
 
 export function listEndpoints(db: Database, slice: KeysetSlice) {

@@ -1,6 +1,7 @@
 // /api/v1/admin/webhooks/: endpoints, their secrets, deliveries and redelivery. Admins only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { auditContextOf } from '../audit/routes.js';
 import { requireAdmin } from '../auth/guard.js';
 import { errors, Page } from '../http/schemas.js';
 import {
@@ -35,7 +36,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/webhooks/', {
     schema: { ...schemaDefaults, body: NewEndpointBody, response: { 201: EndpointWithSecret, ...guarded, ...errors(400) } },
-  }, async (request, reply) => reply.code(201).send(await createEndpoint(ctx, request.body)));
+  }, async (request, reply) => reply.code(201).send(await createEndpoint(ctx, await auditContextOf(request), request.body)));
 
   app.get('/webhooks/', {
     schema: { ...schemaDefaults, querystring: EndpointListQuery, response: { 200: Page(EndpointView), ...guarded, ...errors(400) } },
@@ -47,18 +48,18 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.patch('/webhooks/:id/', {
     schema: { ...schemaDefaults, params: EndpointParams, body: EndpointPatchBody, response: { 200: EndpointView, ...guarded, ...errors(400, 404) } },
-  }, async (request) => changeEndpoint(ctx, request.params.id, request.body));
+  }, async (request) => changeEndpoint(ctx, await auditContextOf(request), request.params.id, request.body));
 
   app.delete('/webhooks/:id/', {
     schema: { ...schemaDefaults, params: EndpointParams, response: { 204: Type.Null({ description: 'Deleted, with its deliveries and their attempt log' }), ...guarded, ...errors(400, 404) } },
   }, async (request, reply) => {
-    await removeEndpoint(ctx, request.params.id);
+    await removeEndpoint(ctx, await auditContextOf(request), request.params.id);
     return reply.code(204).send(null);
   });
 
   app.post('/webhooks/:id/rotate-secret/', {
     schema: { ...schemaDefaults, params: EndpointParams, response: { 200: EndpointWithSecret, ...guarded, ...errors(400, 404) } },
-  }, async (request) => rotateEndpointSecret(ctx, request.params.id));
+  }, async (request) => rotateEndpointSecret(ctx, await auditContextOf(request), request.params.id));
 
   app.get('/webhooks/:id/deliveries/', {
     schema: {
@@ -71,7 +72,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/webhooks/:id/deliveries/:deliveryId/redeliver/', {
     schema: { ...schemaDefaults, params: DeliveryParams, response: { 202: DeliveryView, ...guarded, ...errors(400, 404, 409) } },
-  }, async (request, reply) => reply.code(202).send(await redeliver(ctx, request.params.id, request.params.deliveryId)));
+  }, async (request, reply) => reply.code(202).send(await redeliver(ctx, await auditContextOf(request), request.params.id, request.params.deliveryId)));
 };
 
 export default webhookRoutes;

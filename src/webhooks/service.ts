@@ -1,6 +1,8 @@
 // Webhook use cases: the admins' endpoint and delivery management, each mutation in one
 // transaction, and recordAttempt, the one place an attempt's outcome is written.
 import type { Transaction } from 'kysely';
+import { type AuditContext, auditTarget } from '../audit/domain.js';
+import { recordAudit } from '../audit/service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/connect.js';
 import type { DB } from '../db/types.js';
@@ -55,7 +57,7 @@ export interface EndpointInput {
 }
 
 /** Creates an endpoint; its secret is in this answer and nowhere else. */
-export async function createEndpoint(ctx: WebhookContext, input: EndpointInput): Promise<EndpointView & { secret: string }> {
+export async function createEndpoint(ctx: WebhookContext, audit: AuditContext, input: EndpointInput): Promise<EndpointView & { secret: string }> {
   const url = await checkEndpointUrl(input.url, ctx.allowPrivate);
   const secret = newSecret();
   return ctx.db.transaction().execute(async (trx) => {
@@ -66,7 +68,9 @@ export async function createEndpoint(ctx: WebhookContext, input: EndpointInput):
       enabled: input.enabled ?? true,
       secret,
     });
-    return { ...endpointView(row), secret };
+    const view = endpointView(row);
+    await recordAudit(trx, audit, { action: 'webhook.create', target: auditTarget.webhook(row.id), after: view });
+    return { ...view, secret };
   });
 }
 
@@ -84,9 +88,11 @@ export async function endpointPage(db: Database, page: { limit: number; cursor?:
   return { count, ...result, results: result.results.map(endpointView) };
 }
 
-export async function changeEndpoint(ctx: WebhookContext, id: number, changes: Partial<EndpointInput>): Promise<EndpointView> {
+export async function changeEndpoint(ctx: WebhookContext, audit: AuditContext, id: number, changes: Partial<EndpointInput>): Promise<EndpointView> {
   const url = changes.url === undefined ? undefined : await checkEndpointUrl(changes.url, ctx.allowPrivate);
   return ctx.db.transaction().execute(async (trx) => {
+    const before = await q.findEndpoint(trx, id, { lock: true });
+    if (!before) throw notFound('Webhook endpoint');
     const row = await q.updateEndpoint(
       trx,
       id,
@@ -99,24 +105,31 @@ export async function changeEndpoint(ctx: WebhookContext, id: number, changes: P
       ctx.clock.now(),
     );
     if (!row) throw notFound('Webhook endpoint');
-    return endpointView(row);
+    const view = endpointView(row);
+    await recordAudit(trx, audit, { action: 'webhook.update', target: auditTarget.webhook(id), before: endpointView(before), after: view });
+    return view;
   });
 }
 
-export async function removeEndpoint(ctx: WebhookContext, id: number): Promise<void> {
+export async function removeEndpoint(ctx: WebhookContext, audit: AuditContext, id: number): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    if (!(await q.deleteEndpoint(trx, id))) throw notFound('Webhook endpoint');
+    const before = await q.findEndpoint(trx, id, { lock: true });
+    if (!before || !(await q.deleteEndpoint(trx, id))) throw notFound('Webhook endpoint');
+    await recordAudit(trx, audit, { action: 'webhook.delete', target: auditTarget.webhook(id), before: endpointView(before) });
   });
 }
 
 /** A new secret, shown once; the old one keeps signing alongside it for 24 hours. */
-export async function rotateEndpointSecret(ctx: WebhookContext, id: number): Promise<EndpointView & { secret: string }> {
+export async function rotateEndpointSecret(ctx: WebhookContext, audit: AuditContext, id: number): Promise<EndpointView & { secret: string }> {
   const secret = newSecret();
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const row = await q.rotateSecret(trx, id, secret, now, new Date(now.getTime() + ROTATION_GRACE_MS));
     if (!row) throw notFound('Webhook endpoint');
-    return { ...endpointView(row), secret };
+    const view = endpointView(row);
+    // The secrets themselves never reach the trail: only when the old one stops signing.
+    await recordAudit(trx, audit, { action: 'webhook.rotate_secret', target: auditTarget.webhook(id), after: view });
+    return { ...view, secret };
   });
 }
 
@@ -160,7 +173,7 @@ export async function deliveryPage(
 }
 
 /** Sends a delivery's event again, with the same event id and body, as soon as a sender is free. */
-export async function redeliver(ctx: WebhookContext, endpointId: number, deliveryId: number): Promise<DeliveryView> {
+export async function redeliver(ctx: WebhookContext, audit: AuditContext, endpointId: number, deliveryId: number): Promise<DeliveryView> {
   const row = await ctx.db.transaction().execute(async (trx) => {
     const endpoint = await q.findEndpoint(trx, endpointId);
     const delivery = endpoint && (await q.findDelivery(trx, endpointId, deliveryId));
@@ -168,6 +181,11 @@ export async function redeliver(ctx: WebhookContext, endpointId: number, deliver
     if (!endpoint.enabled) throw new DomainError('webhook_endpoint_disabled', 'The endpoint is disabled; enable it first');
     const requeued = await q.requeueDelivery(trx, endpointId, deliveryId, ctx.clock.now());
     if (!requeued) throw new DomainError('webhook_delivery_in_progress', 'This delivery is being sent right now; try again shortly');
+    await recordAudit(trx, audit, {
+      action: 'webhook.redeliver',
+      target: auditTarget.webhook(endpointId),
+      after: { delivery_id: deliveryId, event_id: requeued.event_id, event_type: requeued.event_type },
+    });
     return requeued;
   });
   return deliveryView(row, await q.attemptsOf(ctx.db, [row.id]));

@@ -6,6 +6,7 @@ import { accessTests } from './access.cases.js';
 import { adminActivationTests } from './activations.cases.js';
 import { adminOfferTests } from './offers.cases.js';
 import { adminTransactionTests } from './transactions.cases.js';
+import { adminUserToolTests } from './user-tools.cases.js';
 import { userAndCreditTests } from './users.cases.js';
 
 describe.each(backends)('admin on %s', (backend) => {
@@ -15,4 +16,5 @@ describe.each(backends)('admin on %s', (backend) => {
   adminOfferTests(app);
   adminTransactionTests(app);
   adminActivationTests(app);
+  adminUserToolTests(app);
 });

@@ -31,6 +31,8 @@ export function userAndCreditTests(app: () => TestApp) {
           is_admin: false,
           date_joined: expect.any(String),
           balance: '0.00',
+          disabled: false,
+          disabled_at: null,
         });
         const { access } = await login(t.app, username, PASSWORD);
         const profile = await t.app.inject({ method: 'GET', url: '/api/v1/auth/profile/', headers: bearer(access) });

@@ -13,7 +13,7 @@ describe.each(backends)('CLI commands on %s', (backend) => {
   afterAll(async () => b?.cleanup());
 
   it('applies the migrations to a fresh database, then reports it up to date', async () => {
-    expect(firstMigrate).toMatchObject({ code: 0, stdout: 'Applied migration 001_initial\nApplied migration 002_activation_duration\nApplied migration 003_history_filter_indexes\nApplied migration 004_session_revocation\nApplied migration 005_activation_review\nApplied migration 006_events\nApplied migration 007_lifecycle\nApplied migration 008_notifications\nApplied migration 010_webhooks\n' });
+    expect(firstMigrate).toMatchObject({ code: 0, stdout: 'Applied migration 001_initial\nApplied migration 002_activation_duration\nApplied migration 003_history_filter_indexes\nApplied migration 004_session_revocation\nApplied migration 005_activation_review\nApplied migration 006_events\nApplied migration 007_lifecycle\nApplied migration 008_notifications\nApplied migration 009_audit\nApplied migration 010_webhooks\n' });
     const second = await runCli(['migrate'], b.env);
     expect(second).toMatchObject({ code: 0, stdout: 'Database is up to date.\n' });
   }, CLI_TIMEOUT);

@@ -35,7 +35,7 @@ describe.each(backends)('migrations on %s', (backend) => {
               VALUES ('00000000-0000-4000-8000-000000000001', 1, 'ACTIVATION', 'PENDING', 5, 1),
                      ('00000000-0000-4000-8000-000000000002', 1, 'CREDIT', 'SUCCESS', 5, NULL)`.execute(db);
 
-    expect(await migrateToLatest(db)).toEqual(['002_activation_duration', '003_history_filter_indexes', '004_session_revocation', '005_activation_review', '006_events', '007_lifecycle', '008_notifications', '010_webhooks']);
+    expect(await migrateToLatest(db)).toEqual(['002_activation_duration', '003_history_filter_indexes', '004_session_revocation', '005_activation_review', '006_events', '007_lifecycle', '008_notifications', '009_audit', '010_webhooks']);
     const rows = await db.selectFrom('transactions').select(['type', 'duration_days']).orderBy('type').execute();
     expect(rows).toEqual([
       { type: 'ACTIVATION', duration_days: 14 },

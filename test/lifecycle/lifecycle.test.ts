@@ -186,6 +186,30 @@ describe.each(backends)('subscription lifecycle on %s', (backend) => {
     await expectMoneyBalanced(t.runtime.db);
   });
 
+  it('does not renew for a disabled account: nothing is charged and the subscription ends on time', async () => {
+    const user = await newUser(t.app, { balance: '50.00' });
+    const offer = await newOffer(t.app, { price: '20.00', duration_days: 10 });
+    await buy(user, offer.id);
+    const [sub] = await subscriptions(user);
+    expect((await setAutoRenew(user, sub!.id, true)).statusCode).toBe(200);
+    const end = await endOf(user);
+    const disabled = await t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${user.id}/disable/`, headers: bearer(await adminToken(t.app)) });
+    expect(disabled.statusCode, disabled.body).toBe(200);
+
+    at(end - 30 * MINUTE);
+    await t.runtime.lifecycle.runOnce();
+    at(end + MINUTE);
+    await t.runtime.lifecycle.runOnce();
+
+    const activations = await t.runtime.db.selectFrom('transactions').select('source').where('user_id', '=', user.id).where('type', '=', 'ACTIVATION').execute();
+    expect(activations).toEqual([{ source: 'purchase' }]);
+    const ended = await t.runtime.db.selectFrom('subscriptions').select('status').where('id', '=', sub!.id).executeTakeFirstOrThrow();
+    expect(ended.status).toBe('EXPIRED');
+    const account = await t.runtime.db.selectFrom('accounts').select('balance').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    expect(account.balance).toBe('30.00');
+    await expectMoneyBalanced(t.runtime.db);
+  });
+
   it('re-arms the reminders for the new end after a manual renewal two days before the end', async () => {
     const user = await newUser(t.app, { balance: '50.00' });
     const offer = await newOffer(t.app, { price: '20.00', duration_days: 10 });

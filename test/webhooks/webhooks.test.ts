@@ -9,7 +9,7 @@ import { TestClock } from '../../src/clock.js';
 import { WebhookSender } from '../../src/webhooks/sender.js';
 import type { FastifyInstance } from 'fastify';
 import { adminToken, bearer, credit, newUser } from '../helpers/api.js';
-import { backends, startApp, type TestApp } from '../helpers/backends.js';
+import { ADMIN, backends, startApp, type TestApp } from '../helpers/backends.js';
 import { appWithEnv, expectConsistentPaging, expectError } from '../helpers/checks.js';
 import { delta, METRICS_TOKEN, scrape } from '../helpers/prometheus.js';
 import { drain, emitEvents } from '../notifications/helpers.js';
@@ -291,6 +291,31 @@ describe.each(backends)('webhooks on %s', (backend) => {
     expectError(await adminCall(t.app, 'POST', `/api/v1/admin/webhooks/${endpoint.id}/deliveries/2147483647/redeliver/`), 404, 'not_found');
     await adminCall(t.app, 'PATCH', `/api/v1/admin/webhooks/${endpoint.id}/`, { enabled: false });
     expectError(await adminCall(t.app, 'POST', `/api/v1/admin/webhooks/${endpoint.id}/deliveries/${delivery!.id}/redeliver/`), 409, 'webhook_endpoint_disabled');
+  });
+
+  it('writes every change to an endpoint to the audit trail, in its transaction and without the secret', async () => {
+    const path = newPath();
+    const endpoint = await createEndpoint(t.app, { url: receiver.url(path), events: ['balance.low'], description: 'before' });
+    await adminCall(t.app, 'PATCH', `/api/v1/admin/webhooks/${endpoint.id}/`, { description: 'after' });
+    const rotated = (await adminCall(t.app, 'POST', `/api/v1/admin/webhooks/${endpoint.id}/rotate-secret/`)).json() as { secret: string };
+    await emitEvents(t.runtime.db, balanceLow());
+    await webhookPass(t);
+    const [delivery] = await deliveries(t.app, endpoint.id);
+    expect((await adminCall(t.app, 'POST', `/api/v1/admin/webhooks/${endpoint.id}/deliveries/${delivery!.id}/redeliver/`)).statusCode).toBe(202);
+    // A change refused half-way (a URL the guard refuses) leaves no row.
+    await adminCall(t.app, 'PATCH', `/api/v1/admin/webhooks/${endpoint.id}/`, { url: 'ftp://example.com/' });
+    expect((await adminCall(t.app, 'DELETE', `/api/v1/admin/webhooks/${endpoint.id}/`)).statusCode).toBe(204);
+
+    const trail = await adminCall(t.app, 'GET', `/api/v1/admin/audit/?target=webhook:${endpoint.id}`);
+    const rows = (trail.json() as { results: { action: string; actor: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null }[] }).results;
+    expect(rows.map((r) => r.action).reverse()).toEqual(['webhook.create', 'webhook.update', 'webhook.rotate_secret', 'webhook.redeliver', 'webhook.delete']);
+    const [deleted, redelivered, , updated] = rows;
+    expect(updated).toMatchObject({ actor: ADMIN.username, before: { description: 'before' }, after: { description: 'after' } });
+    expect(redelivered!.after).toEqual({ delivery_id: delivery!.id, event_id: delivery!.event_id, event_type: 'balance.low' });
+    expect(deleted).toMatchObject({ before: { id: endpoint.id, description: 'after' }, after: null });
+    const text = JSON.stringify(rows);
+    expect(text).not.toContain(endpoint.secret);
+    expect(text).not.toContain(rotated.secret);
   });
 
   it('signs with the old and the new secret for 24 hours after a rotation, then with the new one only', async () => {
