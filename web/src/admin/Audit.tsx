@@ -34,7 +34,9 @@ export function Audit() {
   const query = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== '')) as Partial<Filter>;
   const trail = useQuery({
     queryKey: ['admin', 'audit', query, cursor],
-    queryFn: () => unwrap(api.GET('/api/v1/admin/audit/', { params: { query: { limit: 25, cursor, ...query } } })),
+    // The OpenAPI document names this route without its trailing slash (a prefixed plugin's '/'),
+    // unlike every other route; the server answers both.
+    queryFn: () => unwrap(api.GET('/api/v1/admin/audit', { params: { query: { limit: 25, cursor, ...query } } })),
     placeholderData: keepPreviousData,
   });
   const onSubmit = (event: FormEvent) => {

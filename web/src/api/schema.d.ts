@@ -148,7 +148,7 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
-                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled";
+                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "user.disabled" | "user.enabled" | "webhook.endpoint_disabled";
                 };
                 header?: never;
                 path?: never;
@@ -1000,6 +1000,8 @@ export interface paths {
                     limit?: number;
                     /** @description true: refunded at the deadline without a definite partner answer; check them with the partner */
                     needs_review?: boolean;
+                    /** @description Only activations created longer ago than this: 30s, 15m, 2h, 7d */
+                    older_than?: string;
                     status?: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED";
                 };
                 header?: never;
@@ -1035,6 +1037,8 @@ export interface paths {
                                 error_code: string | null;
                                 /** @description The latest partner problem, also while retries go on */
                                 last_error: string | null;
+                                /** @description A partner call may have reached the partner: only a definite answer, the deadline or an admin settles it */
+                                maybe_delivered: boolean;
                                 needs_review: boolean;
                                 /**
                                  * Format: date-time
@@ -1115,6 +1119,417 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/activations/{id}/redrive/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description Decimal string
+                             * @example 20.00
+                             */
+                            amount: string;
+                            /** @description Partner calls made so far */
+                            attempts: number;
+                            /** Format: date-time */
+                            completed_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            error_code: string | null;
+                            /** @description The latest partner problem, also while retries go on */
+                            last_error: string | null;
+                            /** @description A partner call may have reached the partner: only a definite answer, the deadline or an admin settles it */
+                            maybe_delivered: boolean;
+                            needs_review: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When an unfinished activation is next tried
+                             */
+                            next_attempt_at: string | null;
+                            offer: {
+                                id: number;
+                                name: string;
+                            } | null;
+                            reference: string | null;
+                            /** @enum {string} */
+                            status: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED";
+                            /** Format: uuid */
+                            transaction_id: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            user: {
+                                id: number;
+                                username: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/activations/{id}/resolve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description The partner's answer, as an admin found it out */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        outcome: "SUCCESS" | "FAILED";
+                        /** @description FAILED: why; shown to the buyer with the refund */
+                        reason?: string;
+                        /** @description SUCCESS: the partner's reference */
+                        reference?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description Decimal string
+                             * @example 20.00
+                             */
+                            amount: string;
+                            /** @description Partner calls made so far */
+                            attempts: number;
+                            /** Format: date-time */
+                            completed_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            error_code: string | null;
+                            /** @description The latest partner problem, also while retries go on */
+                            last_error: string | null;
+                            /** @description A partner call may have reached the partner: only a definite answer, the deadline or an admin settles it */
+                            maybe_delivered: boolean;
+                            needs_review: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When an unfinished activation is next tried
+                             */
+                            next_attempt_at: string | null;
+                            offer: {
+                                id: number;
+                                name: string;
+                            } | null;
+                            reference: string | null;
+                            /** @enum {string} */
+                            status: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED";
+                            /** Format: uuid */
+                            transaction_id: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            user: {
+                                id: number;
+                                username: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    /** @description For example balance.credit */
+                    action?: string;
+                    /** @description An admin's username, or cli:<os user> */
+                    actor?: string;
+                    cursor?: string;
+                    limit?: number;
+                    /** @description Rows written at or after this time */
+                    since?: string;
+                    /** @description For example user:12, offer:3, activation:<uuid> */
+                    target?: string;
+                    /** @description Rows written before this time */
+                    until?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: number;
+                            /** @description Cursor of the next page; pass it as ?cursor= */
+                            next: string | null;
+                            /** @description Cursor of the previous page */
+                            previous: string | null;
+                            results: {
+                                action: string;
+                                actor: string;
+                                actor_id: number | null;
+                                /** @description The state after the change (JSON), or null */
+                                after: unknown;
+                                /** @description The state before the change (JSON), or null */
+                                before: unknown;
+                                client_address: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                id: number;
+                                request_id: string | null;
+                                target: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/events/": {
         parameters: {
             query?: never;
@@ -1127,7 +1542,7 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
-                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled";
+                    type?: "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "user.disabled" | "user.enabled" | "webhook.endpoint_disabled";
                     user?: number;
                 };
                 header?: never;
@@ -1762,6 +2177,8 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
+                    /** @description Users whose username or email starts with this, in any case */
+                    search?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1789,6 +2206,10 @@ export interface paths {
                                 balance: string;
                                 /** Format: date-time */
                                 date_joined: string;
+                                /** @description A disabled user cannot log in and has no live sessions */
+                                disabled: boolean;
+                                /** Format: date-time */
+                                disabled_at: string | null;
                                 email: string | null;
                                 id: number;
                                 is_admin: boolean;
@@ -1878,6 +2299,10 @@ export interface paths {
                             balance: string;
                             /** Format: date-time */
                             date_joined: string;
+                            /** @description A disabled user cannot log in and has no live sessions */
+                            disabled: boolean;
+                            /** Format: date-time */
+                            disabled_at: string | null;
                             email: string | null;
                             id: number;
                             is_admin: boolean;
@@ -1985,9 +2410,37 @@ export interface paths {
                             balance: string;
                             /** Format: date-time */
                             date_joined: string;
+                            /** @description A disabled user cannot log in and has no live sessions */
+                            disabled: boolean;
+                            /** Format: date-time */
+                            disabled_at: string | null;
                             email: string | null;
                             id: number;
                             is_admin: boolean;
+                            subscriptions: {
+                                /** Format: date-time */
+                                activated_at: string;
+                                auto_renew: boolean;
+                                /** Format: date-time */
+                                expires_at: string;
+                                id: number;
+                                offer: {
+                                    description: string;
+                                    duration_days: number;
+                                    id: number;
+                                    is_active: boolean;
+                                    name: string;
+                                    /**
+                                     * @description Decimal string
+                                     * @example 20.00
+                                     */
+                                    price: string;
+                                };
+                                /** @enum {string} */
+                                status: "ACTIVE" | "EXPIRED";
+                                /** Format: uuid */
+                                transaction_id: string;
+                            }[];
                             username: string;
                         };
                     };
@@ -2192,6 +2645,247 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/users/{id}/disable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description Decimal string
+                             * @example 20.00
+                             */
+                            balance: string;
+                            /** Format: date-time */
+                            date_joined: string;
+                            /** @description A disabled user cannot log in and has no live sessions */
+                            disabled: boolean;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                            email: string | null;
+                            id: number;
+                            is_admin: boolean;
+                            username: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/enable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description Decimal string
+                             * @example 20.00
+                             */
+                            balance: string;
+                            /** Format: date-time */
+                            date_joined: string;
+                            /** @description A disabled user cannot log in and has no live sessions */
+                            disabled: boolean;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                            email: string | null;
+                            id: number;
+                            is_admin: boolean;
+                            username: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable snake_case code */
+                            code: string;
+                            details?: unknown[];
+                            /** @description Human-readable message */
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/webhooks/": {
         parameters: {
             query?: never;
@@ -2312,7 +3006,7 @@ export interface paths {
                         description?: string;
                         enabled?: boolean;
                         /** @description Event types to send, or ["*"] for all */
-                        events: ("*" | "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled")[];
+                        events: ("*" | "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "user.disabled" | "user.enabled" | "webhook.endpoint_disabled")[];
                         /** @description https:// (http:// only with WEBHOOK_ALLOW_PRIVATE=true); public addresses only */
                         url: string;
                     };
@@ -2620,7 +3314,7 @@ export interface paths {
                         /** @description true also clears an automatic disabling and its failure window */
                         enabled?: boolean;
                         /** @description Event types to send, or ["*"] for all */
-                        events?: ("*" | "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "webhook.endpoint_disabled")[];
+                        events?: ("*" | "activation.pending" | "activation.succeeded" | "activation.failed" | "refund.created" | "balance.credited" | "balance.low" | "subscription.activated" | "subscription.extended" | "subscription.expiring" | "subscription.expired" | "subscription.renewal_failed" | "user.disabled" | "user.enabled" | "webhook.endpoint_disabled")[];
                         /** @description https:// (http:// only with WEBHOOK_ALLOW_PRIVATE=true); public addresses only */
                         url?: string;
                     };
