@@ -16,7 +16,7 @@ export async function signInAsAdmin(page: Page, admin: { username: string; passw
 /** Presses Tab until `target` has the focus: proves it is reachable by keyboard, in the page's order. */
 export async function tabTo(page: Page, target: Locator, maxPresses = 60): Promise<void> {
   for (let i = 0; i < maxPresses; i++) {
-    if (await target.evaluate((el) => el === document.activeElement)) return;
+    if (await target.evaluate((el) => el === el.ownerDocument.activeElement)) return;
     await page.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached ${target.toString()}`);
