@@ -56,7 +56,8 @@ test.describe('admin console', () => {
 
     // A double click sends one credit: the form's Idempotency-Key is the same for both.
     const credits: string[] = [];
-    // (The button is busy after the first click, and both clicks would carry one key anyway.)
+    // A double click reaches the server twice (the button turns busy only once the first click has
+    // rendered); both carry the form's one key, so only the first credits.
     page.on('request', (r) => {
       if (r.method() === 'POST' && r.url().endsWith(`/api/v1/admin/users/${customer.id}/credit/`)) credits.push(r.headers()['idempotency-key'] ?? '');
     });
