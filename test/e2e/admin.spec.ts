@@ -11,6 +11,8 @@ interface Transaction {
 }
 
 test.describe('admin console', () => {
+  // Long journeys with axe at two sizes on each page, on a machine other jobs share.
+  test.describe.configure({ timeout: 240_000 });
   let api: ApiUser;
   test.beforeAll(async ({ server }) => {
     api = await ApiUser.login(serverInfo(server).url, serverInfo(server).admin);
