@@ -13,7 +13,7 @@ import { History } from './pages/History';
 import { Notifications } from './pages/Notifications';
 import { Offers } from './pages/Offers';
 import { Profile } from './pages/Profile';
-import { SignIn } from './pages/SignIn';
+import { returnTo, SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
 
 function RequireSession({ children }: { children: ReactNode }) {
@@ -26,8 +26,10 @@ function RequireSession({ children }: { children: ReactNode }) {
 
 function VisitorOnly({ children }: { children: ReactNode }) {
   const { status } = useSession();
+  const location = useLocation();
   if (status === 'restoring') return <Loading label="Restoring your session…" />;
-  if (status === 'signed-in') return <Navigate to="/" replace />;
+  // Signing in re-renders this before the form's own navigation: go where the visitor was headed.
+  if (status === 'signed-in') return <Navigate to={returnTo(location.state)} replace />;
   return <main id="main">{children}</main>;
 }
 

@@ -11,9 +11,12 @@ export function Switch({ label, checked, onChange, busy = false }: { label: stri
         role="switch"
         aria-checked={checked}
         aria-busy={busy || undefined}
-        disabled={busy}
+        // Not `disabled` while busy: a disabled button drops the keyboard focus to the page.
+        aria-disabled={busy || undefined}
         className="switch"
-        onClick={() => onChange(!checked)}
+        onClick={() => {
+          if (!busy) onChange(!checked);
+        }}
       >
         <span className="switch-thumb" aria-hidden="true" />
       </button>
