@@ -72,7 +72,7 @@ const activationView = (row: q.ActivationRow) => ({
 const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', requireAdmin);
 
-  await app.register(auditRoutes, { prefix: '/audit' });
+  await app.register(auditRoutes);
 
   /** The admin's view of one user, as it is now. */
   async function userById(id: number) {

@@ -16,7 +16,7 @@ export async function auditContextOf(request: FastifyRequest): Promise<AuditCont
 }
 
 const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/', {
+  app.get('/audit/', {
     schema: {
       tags: ['admin'],
       security: [{ bearer: [] }],

@@ -36,7 +36,7 @@ export function Audit() {
     queryKey: ['admin', 'audit', query, cursor],
     // The OpenAPI document names this route without its trailing slash (a prefixed plugin's '/'),
     // unlike every other route; the server answers both.
-    queryFn: () => unwrap(api.GET('/api/v1/admin/audit', { params: { query: { limit: 25, cursor, ...query } } })),
+    queryFn: () => unwrap(api.GET('/api/v1/admin/audit/', { params: { query: { limit: 25, cursor, ...query } } })),
     placeholderData: keepPreviousData,
   });
   const onSubmit = (event: FormEvent) => {

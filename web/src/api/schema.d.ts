@@ -1416,7 +1416,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/admin/audit": {
+    "/api/v1/admin/audit/": {
         parameters: {
             query?: never;
             header?: never;
