@@ -213,25 +213,31 @@ export async function transactionPageJson(
       (SELECT count(*) FROM slice)::int AS fetched,
       min(p.seq)::text AS min_seq,
       max(p.seq)::text AS max_seq,
-      coalesce(json_agg(json_build_object(
-        'transaction_id', p.id,
-        'type', p.type,
-        'status', p.status,
-        'amount', p.amount::text,
-        'offer', CASE WHEN o.id IS NULL THEN NULL ELSE json_build_object(
-          'id', o.id, 'name', o.name, 'description', o.description, 'price', o.price::text,
-          'duration_days', o.duration_days, 'is_active', o.is_active) END,
-        'description', p.description,
-        'reference', p.reference,
-        'error', CASE WHEN coalesce(p.error_code, '') = '' THEN NULL ELSE json_build_object(
-          'code', p.error_code, 'message', coalesce(p.error_message, '')) END,
-        'related_transaction_id', p.related_id,
-        'created_at', ${iso('p.created_at')},
-        'updated_at', ${iso('p.updated_at')},
-        'completed_at', ${iso('p.completed_at')}
-      ) ORDER BY p.seq ${display}), '[]')::text AS results
+      '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY p.seq ${display}), '') || ']' AS results
     FROM slice p
     LEFT JOIN offers o ON o.id = p.offer_id
+    -- row_to_json writes JSON as compactly as the serialiser (json_build_object adds spaces).
+    CROSS JOIN LATERAL (
+      SELECT
+        p.id AS transaction_id,
+        p.type,
+        p.status,
+        p.amount::text AS amount,
+        CASE WHEN o.id IS NULL THEN NULL ELSE (
+          SELECT row_to_json(x) FROM (
+            SELECT o.id, o.name, o.description, o.price::text AS price, o.duration_days, o.is_active
+          ) x
+        ) END AS offer,
+        p.description,
+        p.reference,
+        CASE WHEN coalesce(p.error_code, '') = '' THEN NULL ELSE (
+          SELECT row_to_json(e) FROM (SELECT p.error_code AS code, coalesce(p.error_message, '') AS message) e
+        ) END AS error,
+        p.related_id AS related_transaction_id,
+        ${iso('p.created_at')} AS created_at,
+        ${iso('p.updated_at')} AS updated_at,
+        ${iso('p.completed_at')} AS completed_at
+    ) r
     WHERE p.n <= ${page.limit}
   `.execute(db);
   return rows[0]!;
