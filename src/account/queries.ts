@@ -152,40 +152,99 @@ function transactionQuery(db: Database) {
 
 export type TransactionRow = Awaited<ReturnType<ReturnType<typeof transactionQuery>['execute']>>[number];
 
-export function listTransactions(db: Database, filter: TransactionFilter, slice: KeysetSlice) {
+/** ISO 8601 in UTC with milliseconds, as Date#toISOString writes it (both truncate the microseconds). */
+const iso = (column: string) => sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+export interface TransactionPageJson {
+  /** All the rows of the filter, from the per-(user, type, status) tallies kept by a trigger. */
+  count: string;
+  /** Rows the slice found: one more than the page holds when more follow. */
+  fetched: number;
+  min_seq: string | null;
+  max_seq: string | null;
+  /** The page's rows as a JSON array in `displayOrder`, in the TransactionView shape. */
+  results: string;
+}
+
+/**
+ * One page of history in one statement: its rows written as JSON by PostgreSQL, with the count and
+ * the keys the cursors need. A page is what the history endpoints serve most, and building the rows
+ * here spares parsing 20 columns and 3 dates per row in JS, the objects, and the serialiser's pass.
+ */
+export async function transactionPageJson(
+  db: Database,
+  filter: TransactionFilter,
+  slice: KeysetSlice,
+  page: { limit: number; displayOrder: 'asc' | 'desc' },
+): Promise<TransactionPageJson> {
   const { after, order } = slice;
-  const { userId } = filter;
-  return transactionQuery(db)
+  const { userId, status, type } = filter;
+  const where = [
     // One user's page must walk the (user_id, seq) index. Written as `= user_id`, PostgreSQL drops
     // user_id from the ORDER BY and, for a user holding most rows, walks the global seq index instead,
     // skipping every newer row of other users. `= ANY(ARRAY[id])` keeps the composite order usable.
-    .$if(userId !== undefined, (q) =>
-      q
-        .where(sql<boolean>`t.user_id = ANY(ARRAY[${userId}]::int[])`)
-        .orderBy('t.user_id', order === 'desc' ? 'asc' : 'desc'),
+    ...(userId !== undefined ? [sql`t.user_id = ANY(ARRAY[${userId}]::int[])`] : []),
+    ...(status !== undefined ? [sql`t.status = ${status}`] : []),
+    ...(type !== undefined ? [sql`t.type = ${type}`] : []),
+    ...(after !== undefined ? [sql`t.seq ${sql.raw(after.op)} ${after.key}`] : []),
+  ];
+  const counted = [
+    ...(userId !== undefined ? [sql`c.user_id = ${userId}`] : []),
+    ...(status !== undefined ? [sql`c.status = ${status}`] : []),
+    ...(type !== undefined ? [sql`c.type = ${type}`] : []),
+  ];
+  const direction = sql.raw(order === 'desc' ? 'DESC' : 'ASC');
+  const byUser = userId !== undefined ? sql`t.user_id ${sql.raw(order === 'desc' ? 'ASC' : 'DESC')}, ` : sql``;
+  const display = sql.raw(page.displayOrder === 'desc' ? 'DESC' : 'ASC');
+  const { rows } = await sql<TransactionPageJson>`
+    WITH slice AS (
+      SELECT s.*, row_number() OVER (ORDER BY s.seq ${direction}) AS n
+      FROM (
+        SELECT t.id, t.seq, t.type, t.status, t.amount, t.offer_id, t.description, t.reference, t.error_code,
+               t.error_message, t.related_id, t.created_at, t.updated_at, t.completed_at
+        FROM transactions t
+        ${where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
+        ORDER BY ${byUser}t.seq ${direction}
+        LIMIT ${slice.limit}
+      ) s
     )
-    .$if(filter.status !== undefined, (q) => q.where('t.status', '=', filter.status as TransactionStatus))
-    .$if(filter.type !== undefined, (q) => q.where('t.type', '=', filter.type as TransactionType))
-    .$if(after !== undefined, (q) => q.where('t.seq', after!.op, after!.key))
-    .orderBy('t.seq', order)
-    .limit(slice.limit)
-    .execute();
+    SELECT
+      (SELECT coalesce(sum(c.n), 0) FROM transaction_counts c ${counted.length > 0 ? sql`WHERE ${sql.join(counted, sql` AND `)}` : sql``})::bigint AS count,
+      (SELECT count(*) FROM slice)::int AS fetched,
+      min(p.seq)::text AS min_seq,
+      max(p.seq)::text AS max_seq,
+      '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY p.seq ${display}), '') || ']' AS results
+    FROM slice p
+    LEFT JOIN offers o ON o.id = p.offer_id
+    -- row_to_json writes JSON as compactly as the serialiser (json_build_object adds spaces).
+    CROSS JOIN LATERAL (
+      SELECT
+        p.id AS transaction_id,
+        p.type,
+        p.status,
+        p.amount::text AS amount,
+        CASE WHEN o.id IS NULL THEN NULL ELSE (
+          SELECT row_to_json(x) FROM (
+            SELECT o.id, o.name, o.description, o.price::text AS price, o.duration_days, o.is_active
+          ) x
+        ) END AS offer,
+        p.description,
+        p.reference,
+        CASE WHEN coalesce(p.error_code, '') = '' THEN NULL ELSE (
+          SELECT row_to_json(e) FROM (SELECT p.error_code AS code, coalesce(p.error_message, '') AS message) e
+        ) END AS error,
+        p.related_id AS related_transaction_id,
+        ${iso('p.created_at')} AS created_at,
+        ${iso('p.updated_at')} AS updated_at,
+        ${iso('p.completed_at')} AS completed_at
+    ) r
+    WHERE p.n <= ${page.limit}
+  `.execute(db);
+  return rows[0]!;
 }
 
 export function findTransaction(db: Database, id: string, userId?: number) {
   let query = transactionQuery(db).where('t.id', '=', id);
   if (userId !== undefined) query = query.where('t.user_id', '=', userId);
   return query.executeTakeFirst();
-}
-
-/** Counts come from the per-(user, type, status) tallies kept by a trigger, not from scanning history. */
-export async function countTransactions(db: Database, filter: TransactionFilter) {
-  const row = await db
-    .selectFrom('transaction_counts')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), eb.lit(0)).as('n'))
-    .$if(filter.userId !== undefined, (q) => q.where('user_id', '=', filter.userId as number))
-    .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status as TransactionStatus))
-    .$if(filter.type !== undefined, (q) => q.where('type', '=', filter.type as TransactionType))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }

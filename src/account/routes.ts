@@ -1,7 +1,7 @@
 // /api/v1/account: balance, active offers, subscriptions (and their auto-renewal) and transaction history of the caller.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireUser } from '../auth/guard.js';
-import { errors, Page } from '../http/schemas.js';
+import { errors, Page, sendJsonText } from '../http/schemas.js';
 import {
   AccountView,
   Balance,
@@ -47,9 +47,9 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/transactions/', {
     schema: { ...schemaDefaults, querystring: TransactionListQuery, response: { 200: Page(TransactionView), ...errors(400, 401) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { status, type, limit, cursor } = request.query;
-    return transactionPage(app.db, { userId: request.user.userId, status, type }, { limit, cursor });
+    return sendJsonText(reply, await transactionPage(app.db, { userId: request.user.userId, status, type }, { limit, cursor }));
   });
 
   app.get('/transactions/:transaction_id/', {

@@ -4,7 +4,7 @@ import { type AuditContext, auditTarget } from '../audit/domain.js';
 import { recordAudit } from '../audit/service.js';
 import type { Database } from '../db/connect.js';
 import { idempotencyKeyReused, invalid, notFound } from '../domain/errors.js';
-import { keysetPage } from '../http/pagination.js';
+import { keysetLinks, keysetPage, keysetRequest } from '../http/pagination.js';
 import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
 import * as ledger from '../ledger/ledger.js';
 import * as q from './queries.js';
@@ -104,20 +104,25 @@ export async function setAutoRenew(db: Database, userId: number, id: number, aut
   return subscriptionView(row);
 }
 
+/**
+ * A page of history as the JSON text of a Page(TransactionView), written by PostgreSQL (see
+ * transactionPageJson): the route sends it as it is.
+ */
 export async function transactionPage(
   db: Database,
   filter: q.TransactionFilter,
   page: { limit: number; cursor?: string | undefined },
-) {
-  const [count, result] = await Promise.all([
-    q.countTransactions(db, filter),
-    keysetPage(
-      { ...page, order: 'desc', maxKey: Number.MAX_SAFE_INTEGER },
-      (t: q.TransactionRow) => t.seq,
-      (slice) => q.listTransactions(db, filter, slice),
-    ),
-  ]);
-  return { count, ...result, results: result.results.map(transactionView) };
+): Promise<string> {
+  const request = keysetRequest({ ...page, order: 'desc', maxKey: Number.MAX_SAFE_INTEGER });
+  const found = await q.transactionPageJson(db, filter, request.slice, { limit: request.limit, displayOrder: 'desc' });
+  // Newest first: the first row has the highest key.
+  const links = keysetLinks(request, {
+    more: found.fetched > request.limit,
+    first: found.max_seq === null ? undefined : Number(found.max_seq),
+    last: found.min_seq === null ? undefined : Number(found.min_seq),
+  });
+  // In the order of the Page schema's properties, as its serialiser would write them.
+  return `{"count":${Number(found.count)},"next":${JSON.stringify(links.next)},"previous":${JSON.stringify(links.previous)},"results":${found.results}}`;
 }
 
 /** A transaction of this user; unknown, malformed and other users' ids all look the same: 404. */

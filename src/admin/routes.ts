@@ -12,7 +12,7 @@ import { requireAdmin } from '../auth/guard.js';
 import { adminUserView, createUser } from '../auth/service.js';
 import { invalid, notFound } from '../domain/errors.js';
 import { keysetPage } from '../http/pagination.js';
-import { errors, IdempotencyHeaders, IdParams, Page } from '../http/schemas.js';
+import { errors, IdempotencyHeaders, IdParams, Page, sendJsonText } from '../http/schemas.js';
 import { NewOffer, Offer, OfferListQuery, OfferPatch } from '../offers/schemas.js';
 import { changeOffer, createOffer, getOffer, offerPage } from '../offers/service.js';
 import * as q from './queries.js';
@@ -166,9 +166,9 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/transactions/', {
     schema: { ...schemaDefaults, querystring: AdminTransactionQuery, response: { 200: Page(TransactionView), ...guarded, ...errors(400) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { user, status, type, limit, cursor } = request.query;
-    return transactionPage(app.db, { userId: user, status, type }, { limit, cursor });
+    return sendJsonText(reply, await transactionPage(app.db, { userId: user, status, type }, { limit, cursor }));
   });
 
   app.get('/activations/', {

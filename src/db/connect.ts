@@ -8,6 +8,13 @@ import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { PreparedStatementPool } from './prepared-pool.js';
 import type { DB } from './types.js';
 
+/**
+ * PostgreSQL's default 128 MB of shared buffers live in PGlite's WebAssembly memory, and all of it
+ * ends up resident: with 16 MB the embedded service's peak RSS drops by about 120 MB. Pages missed
+ * here are still in the operating system's cache (PGlite reads its files through it).
+ */
+const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
+
 export type Database = Kysely<DB>;
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -84,7 +91,7 @@ export function openDatabase(options: DatabaseOptions): OpenedDatabase {
   if (!inMemory) mkdirSync(options.pgliteDir, { recursive: true });
   const release = inMemory ? () => {} : lockEmbeddedDatabase(options.pgliteDir);
   // Kysely's own PGlite dialect serialises transactions on PGlite's single connection.
-  const pglite = new PGlite(options.pgliteDir);
+  const pglite = new PGlite(options.pgliteDir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,

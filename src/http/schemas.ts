@@ -1,4 +1,5 @@
 // Schemas shared by every domain: the error body, money, ids and list pages.
+import type { FastifyReply } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
 
 export const ErrorBody = Type.Object(
@@ -48,6 +49,14 @@ export const Page = <T extends TSchema>(item: T) =>
     previous: Nullable(Type.String(), { description: 'Cursor of the previous page' }),
     results: Type.Array(item),
   });
+
+/**
+ * Sends JSON text that already has the shape of the route's response schema (written by the
+ * database, say) as it is: Fastify serialises no string whose content type is JSON.
+ */
+export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json as never);
+}
 
 /** Standard error responses to declare on routes, so they appear in the OpenAPI document. */
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorBody]));

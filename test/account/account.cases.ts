@@ -110,6 +110,30 @@ export function accountTests(app: () => TestApp) {
         }
       });
 
+      it('writes each listed transaction byte for byte as its own endpoint does', async () => {
+        const { user, ids } = await userWithHistory();
+        // Every optional field set, with text that needs escaping, on both kinds of row.
+        await t.runtime.db
+          .updateTable('transactions')
+          .set({ error_code: 'partner_error', error_message: 'Said "no"\n\ttwice \\ ünïcødé ✓ \u0001' })
+          .where('id', '=', ids.failed)
+          .execute();
+        await t.runtime.db
+          .updateTable('transactions')
+          .set({ related_id: ids.failed, reference: 'ref/1', description: 'Refund of «failed»' })
+          .where('id', '=', ids.refund)
+          .execute();
+        const list = await get('/api/v1/account/transactions/', user);
+        expect(list.statusCode).toBe(200);
+        expect(list.headers['content-type']).toBe('application/json; charset=utf-8');
+        for (const id of Object.values(ids)) {
+          const one = await get(`/api/v1/account/transactions/${id}/`, user);
+          expect(one.statusCode).toBe(200);
+          expect(list.body).toContain(one.body);
+        }
+        expect(list.json().results[2]).toMatchObject({ error: { code: 'partner_error', message: 'Said "no"\n\ttwice \\ ünïcødé ✓ \u0001' } });
+      });
+
       it.each([
         ['status=SUCCESS', ['success', 'refund', 'credit']],
         ['status=PENDING', ['pending']],
