@@ -92,6 +92,8 @@ export function openDatabase(options: DatabaseOptions): OpenedDatabase {
     kind: 'pglite',
     close: async () => {
       await db.destroy();
+      // Kysely closes only a PGlite it has used; the thread must end either way.
+      await pglite.close();
       release();
     },
   };

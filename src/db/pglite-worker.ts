@@ -81,6 +81,8 @@ async function handle(request: ThreadRequest): Promise<unknown> {
       return open.tx.rollback();
     }
     case 'close':
+      // A database closed before its first query may still be starting: let it finish its files.
+      await pglite.waitReady.catch(() => {});
       if (!pglite.closed) await pglite.close();
       return undefined;
   }
