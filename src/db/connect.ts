@@ -1,10 +1,10 @@
 // Opens the database: PostgreSQL through a pg pool when a URL is given, embedded PGlite otherwise.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { lockEmbeddedDatabase } from './embedded-lock.js';
+import { PGliteThread } from './pglite-thread.js';
 import { PreparedStatementPool } from './prepared-pool.js';
 import type { DB } from './types.js';
 
@@ -90,14 +90,17 @@ export function openDatabase(options: DatabaseOptions): OpenedDatabase {
   const inMemory = options.pgliteDir.startsWith('memory://');
   if (!inMemory) mkdirSync(options.pgliteDir, { recursive: true });
   const release = inMemory ? () => {} : lockEmbeddedDatabase(options.pgliteDir);
-  // Kysely's own PGlite dialect serialises transactions on PGlite's single connection.
-  const pglite = new PGlite(options.pgliteDir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
+  // Kysely's own PGlite dialect serialises transactions on PGlite's single connection; PGlite itself
+  // runs in a worker thread so its queries do not stop the event loop.
+  const pglite = new PGliteThread(options.pgliteDir, EMBEDDED_SETTINGS);
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
     kind: 'pglite',
     close: async () => {
       await db.destroy();
+      // Kysely closes only a PGlite it has used; the thread must end either way.
+      await pglite.close();
       release();
     },
   };

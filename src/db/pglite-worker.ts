@@ -1,0 +1,104 @@
+// The thread that owns the embedded PGlite database (see pglite-thread.ts). Its queries run here, so
+// the WebAssembly PostgreSQL never holds up the HTTP event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { ThreadReply, ThreadRequest, ThreadError } from './pglite-thread-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('pglite-worker.ts runs as a worker thread');
+const { dataDir, settings } = workerData as { dataDir: string; settings: string[] };
+const pglite = new PGlite(dataDir, { startParams: [...PGlite.defaultStartParams, ...settings] });
+
+/** Error fields that travel: structured cloning keeps only an Error's message and stack, not `code`. */
+function toThreadError(err: unknown): ThreadError {
+  if (!(err instanceof Error)) return { message: String(err), name: 'Error', fields: {} };
+  const fields: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(err)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[key] = value;
+  }
+  return { message: err.message, name: err.name, stack: err.stack, fields };
+}
+
+interface OpenTransaction {
+  tx: Transaction;
+  finish(commit: boolean): void;
+  /** The transaction's end: undefined once committed or rolled back, the error otherwise. */
+  settled: Promise<unknown>;
+}
+
+const transactions = new Map<number, OpenTransaction>();
+let nextTransaction = 1;
+
+async function begin(): Promise<number> {
+  const id = nextTransaction++;
+  let finish!: (commit: boolean) => void;
+  const outcome = new Promise<boolean>((resolve) => (finish = resolve));
+  let begun!: (tx: Transaction) => void;
+  const started = new Promise<Transaction>((resolve) => (begun = resolve));
+  // PGlite's own transaction() holds its lock from BEGIN to COMMIT, as on the main thread before.
+  const done = pglite.transaction(async (tx) => {
+    begun(tx);
+    if (!(await outcome)) await tx.rollback();
+  });
+  const settled = done.then(
+    () => undefined,
+    (err: unknown) => err ?? new Error('transaction failed'),
+  );
+  const tx = await Promise.race([started, settled.then((err) => Promise.reject(err))]);
+  transactions.set(id, { tx, finish, settled });
+  return id;
+}
+
+async function end(id: number, commit: boolean): Promise<void> {
+  const open = transactions.get(id);
+  if (!open) throw new Error(`no open transaction ${id}`);
+  open.finish(commit);
+  const err = await open.settled;
+  transactions.delete(id);
+  if (err !== undefined) throw err;
+}
+
+function executor(id: number | undefined): Pick<Transaction, 'query'> {
+  if (id === undefined) return pglite;
+  const open = transactions.get(id);
+  if (!open) throw new Error('Transaction is closed');
+  return open.tx;
+}
+
+async function handle(request: ThreadRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'query': {
+      const { rows, fields, affectedRows } = await executor(request.tx).query(request.sql, request.params, request.options);
+      return { rows, fields, affectedRows };
+    }
+    case 'begin':
+      return begin();
+    case 'end':
+      return end(request.tx, request.commit);
+    case 'rollback': {
+      const open = transactions.get(request.tx);
+      if (!open) throw new Error('Transaction is closed');
+      return open.tx.rollback();
+    }
+    case 'close':
+      // A database closed before its first query may still be starting: let it finish its files.
+      await pglite.waitReady.catch(() => {});
+      if (!pglite.closed) await pglite.close();
+      return undefined;
+  }
+}
+
+const reply = (message: ThreadReply) => port.postMessage(message);
+
+pglite.waitReady.then(
+  () => reply({ id: 0, ok: true, value: undefined }),
+  (err: unknown) => reply({ id: 0, ok: false, error: toThreadError(err) }),
+);
+
+port.on('message', (request: ThreadRequest) => {
+  // Each request runs on its own: a transaction's queries must pass a BEGIN still waiting for the lock.
+  handle(request).then(
+    (value) => reply({ id: request.id, ok: true, value }),
+    (err: unknown) => reply({ id: request.id, ok: false, error: toThreadError(err) }),
+  );
+});
