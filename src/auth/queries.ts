@@ -28,9 +28,10 @@ export async function userExists(db: Executor, id: number): Promise<boolean> {
 /**
  * The user, share-locked until the surrounding transaction ends: a refresh holds it while it writes
  * the session's next token, so logout-all (which takes it exclusively) sees that token and revokes it.
+ * With the password hash, so a login can tell that the password it checked was changed meanwhile.
  */
 export function findUserForShare(db: Executor, id: number) {
-  return db.selectFrom('users').select(userColumns).where('id', '=', id).forShare().executeTakeFirst();
+  return db.selectFrom('users').select([...userColumns, 'password_hash']).where('id', '=', id).forShare().executeTakeFirst();
 }
 
 export async function lockUser(db: Executor, id: number) {

@@ -143,7 +143,8 @@ export class AuthService {
     // it and revokes it, or commits first and is seen here.
     return this.db.transaction().execute(async (trx) => {
       const current = await q.findUserForShare(trx, user.id);
-      if (!current) throw unauthenticated('invalid_credentials', 'Invalid username or password');
+      // A password change committed since the check ended every other session; this one must not slip in.
+      if (!current || current.password_hash !== user.password_hash) throw unauthenticated('invalid_credentials', 'Invalid username or password');
       if (current.disabled_at !== null) throw accountDisabled();
       return this.#issue(trx, current, randomUUID());
     });
