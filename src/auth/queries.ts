@@ -28,13 +28,24 @@ export async function userExists(db: Executor, id: number): Promise<boolean> {
 /**
  * The user, share-locked until the surrounding transaction ends: a refresh holds it while it writes
  * the session's next token, so logout-all (which takes it exclusively) sees that token and revokes it.
+ * With the password hash, so a login can tell that the password it checked was changed meanwhile.
  */
 export function findUserForShare(db: Executor, id: number) {
-  return db.selectFrom('users').select(userColumns).where('id', '=', id).forShare().executeTakeFirst();
+  return db.selectFrom('users').select([...userColumns, 'password_hash']).where('id', '=', id).forShare().executeTakeFirst();
 }
 
 export async function lockUser(db: Executor, id: number) {
   await db.selectFrom('users').select('id').where('id', '=', id).forUpdate().execute();
+}
+
+/** The user's password hash, with the username the login throttle counts by. */
+export function findCredentials(db: Executor, id: number) {
+  return db.selectFrom('users').select(['username', 'password_hash']).where('id', '=', id).executeTakeFirst();
+}
+
+export async function updatePasswordHash(db: Executor, id: number, passwordHash: string): Promise<boolean> {
+  const result = await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export function updateEmail(db: Executor, id: number, email: string | null) {
@@ -108,15 +119,15 @@ export async function lockFamily(db: Executor, familyId: string) {
   await db.selectFrom('refresh_tokens').select('id').where('family_id', '=', familyId).forUpdate().execute();
 }
 
-/** Revokes every session of the user; returns their ids. */
-export async function revokeUserSessions(db: Executor, userId: number): Promise<string[]> {
-  const rows = await db
+/** Revokes every session of the user, but `keep` when given; returns their ids. */
+export async function revokeUserSessions(db: Executor, userId: number, keep?: string): Promise<string[]> {
+  let update = db
     .updateTable('refresh_tokens')
     .set({ revoked_at: sql`now()` })
     .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .returning('family_id')
-    .execute();
+    .where('revoked_at', 'is', null);
+  if (keep !== undefined) update = update.where('family_id', '!=', keep);
+  const rows = await update.returning('family_id').execute();
   return [...new Set(rows.map((r) => r.family_id))];
 }
 

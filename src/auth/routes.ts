@@ -1,11 +1,11 @@
-// /api/v1/auth: register, login, refresh, logout, logout-all, profile; the web app's cookie sessions under /browser.
+// /api/v1/auth: register, login, refresh, logout, logout-all, password, profile; the web app's cookie sessions under /browser.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { forbidden } from '../domain/errors.js';
 import browserRoutes from './browser-routes.js';
 import { errors } from '../http/schemas.js';
 import { requireUser } from './guard.js';
-import { LoginBody, Message, ProfilePatch, RefreshBody, RegisterBody, RegisteredUser, TokenPair, User } from './schemas.js';
+import { LoginBody, Message, PasswordChange, PasswordChanged, ProfilePatch, RefreshBody, RegisterBody, RegisteredUser, TokenPair, User } from './schemas.js';
 import { createUser } from './service.js';
 
 const tags = ['auth'];
@@ -54,6 +54,21 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     await app.auth.logoutAll(request.user);
     return { message: 'Logged out of every session' };
+  });
+
+  app.post('/password/', {
+    onRequest: requireUser,
+    schema: {
+      tags,
+      security: [{ bearer: [] }],
+      description: 'Changes the caller\'s password and ends every other session of theirs; this one keeps working.',
+      body: PasswordChange,
+      response: { 204: PasswordChanged, ...errors(400, 401, 403, 429) },
+    },
+  }, async (request, reply) => {
+    const { current_password, new_password } = request.body;
+    await app.auth.changePassword(request.user, current_password, new_password, request.ip);
+    return reply.code(204).send(null);
   });
 
   app.get('/profile/', {

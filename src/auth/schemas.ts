@@ -20,6 +20,17 @@ export const RegisterBody = Type.Object(
 
 export const ProfilePatch = Type.Object({ email: Type.Union([Email, Type.Null()]) }, { additionalProperties: false });
 
+// The new password's rules are checked by the service, so a short one is `weak_password` as anywhere else.
+export const PasswordChange = Type.Object(
+  {
+    current_password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+    new_password: Type.String({ maxLength: 4 * PASSWORD_MAX_LENGTH, description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` }),
+  },
+  { additionalProperties: false },
+);
+
+export const PasswordChanged = Type.Null({ description: 'Password changed; every other session of the user ended' });
+
 export const User = Type.Object({
   id: Type.Integer(),
   username: Type.String(),

@@ -4,7 +4,7 @@ import { type AuditContext, auditTarget } from '../audit/domain.js';
 import { recordAudit, recordAuditIf } from '../audit/service.js';
 import type { Database } from '../db/connect.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { accountDisabled, conflict, invalid, notFound, unauthenticated, usernameTaken } from '../domain/errors.js';
+import { accountDisabled, conflict, DomainError, invalid, notFound, unauthenticated, usernameTaken } from '../domain/errors.js';
 import { emit } from '../events/outbox.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { LiveUsers } from './live-users.js';
@@ -42,6 +42,16 @@ export function adminUserView(user: PublicUser) {
   return { ...userView(user), disabled: user.disabled_at !== null, disabled_at: user.disabled_at?.toISOString() ?? null };
 }
 
+/** The rules every new password follows: at registration, from the admin API and CLI, and on a change. */
+export function checkNewPassword(password: string): void {
+  if (password.length < PASSWORD_MIN_LENGTH) {
+    throw invalid('weak_password', `password must be at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  if (password.length > PASSWORD_MAX_LENGTH) {
+    throw invalid('invalid_password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  }
+}
+
 /**
  * Shared by registration, the admin API, the CLI and bootstrap, so the rules are the same everywhere.
  * `audit`: who creates the user, when it is an admin's action.
@@ -50,12 +60,7 @@ export async function createUser(db: Database, input: NewUser, audit?: AuditCont
   if (!new RegExp(USERNAME_PATTERN).test(input.username)) {
     throw invalid('invalid_username', 'username must be 3-150 letters, digits or _ . @ + -');
   }
-  if (input.password.length < PASSWORD_MIN_LENGTH) {
-    throw invalid('weak_password', `password must be at least ${PASSWORD_MIN_LENGTH} characters`);
-  }
-  if (input.password.length > PASSWORD_MAX_LENGTH) {
-    throw invalid('invalid_password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
-  }
+  checkNewPassword(input.password);
   const passwordHash = await hashPassword(input.password);
   try {
     return await db.transaction().execute(async (trx) => {
@@ -138,7 +143,8 @@ export class AuthService {
     // it and revokes it, or commits first and is seen here.
     return this.db.transaction().execute(async (trx) => {
       const current = await q.findUserForShare(trx, user.id);
-      if (!current) throw unauthenticated('invalid_credentials', 'Invalid username or password');
+      // A password change committed since the check ended every other session; this one must not slip in.
+      if (!current || current.password_hash !== user.password_hash) throw unauthenticated('invalid_credentials', 'Invalid username or password');
       if (current.disabled_at !== null) throw accountDisabled();
       return this.#issue(trx, current, randomUUID());
     });
@@ -209,6 +215,33 @@ export class AuthService {
       return q.revokeUserSessions(trx, claims.userId);
     });
     await this.revocations.revoked([...new Set([...sessions, claims.sessionId])]);
+  }
+
+  /**
+   * Changes the caller's password once they proved they know the current one, and ends every other
+   * session of theirs (a thief's among them); the one asking keeps working. Wrong guesses count
+   * against the username like failed logins, so a stolen access token cannot be used to brute-force it.
+   */
+  async changePassword(claims: AccessClaims, current: string, next: string, address: string) {
+    const user = await q.findCredentials(this.db, claims.userId);
+    if (!user) throw unauthenticated('invalid_token', 'User no longer exists');
+    checkNewPassword(next);
+    await this.throttle.begin(user.username, address);
+    if (!(await verifyPassword(user.password_hash, current))) {
+      await this.throttle.recordFailure(user.username, address);
+      throw new DomainError('wrong_password', 'The current password is not correct');
+    }
+    await this.throttle.recordSuccess(user.username, address);
+    const passwordHash = await hashPassword(next);
+    const sessions = await this.db.transaction().execute(async (trx) => {
+      // Exclusively, as logout-all does, so a refresh running now cannot write a token we miss.
+      await q.lockUser(trx, claims.userId);
+      if (!(await q.updatePasswordHash(trx, claims.userId, passwordHash))) {
+        throw unauthenticated('invalid_token', 'User no longer exists');
+      }
+      return q.revokeUserSessions(trx, claims.userId, claims.sessionId);
+    });
+    await this.revocations.revoked(sessions);
   }
 
   /**

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   refresh_token_reused: 'unauthenticated',
   invalid_ticket: 'unauthenticated',
   forbidden: 'forbidden',
+  wrong_password: 'forbidden',
   registration_disabled: 'forbidden',
   csrf_failed: 'forbidden',
   not_found: 'not_found',
