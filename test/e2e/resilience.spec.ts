@@ -32,7 +32,10 @@ test('the admin console is for admins only, and loads as its own chunk', async (
 test('an admin opens the console from the navigation', async ({ page }) => {
   await signIn(page, serverInfo('embedded').admin);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Admin' })).toBeVisible();
+  // The console opens on its users page, with its own navigation.
+  await expect(page).toHaveURL(/\/admin(\/users)?$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Audit trail' })).toBeVisible();
 });
 
 test('signing out everywhere ends the sessions of other browsers too', async ({ page, browser, customer }) => {
