@@ -1,43 +1,16 @@
 // Shared steps of the webhook tests: the admin API for endpoints and deliveries, and a pass of the
 // worker's webhook work (fan-out of the outbox, then the sender) run by the test itself.
 import type { FastifyInstance } from 'fastify';
+import type { AttemptView, DeliveryView, EndpointView } from '../../src/webhooks/domain.js';
 import { expect } from 'vitest';
 import { adminToken, bearer } from '../helpers/api.js';
 import type { TestApp } from '../helpers/backends.js';
 import { drain } from '../notifications/helpers.js';
 
-export interface Endpoint {
-  id: number;
-  url: string;
-  description: string;
-  events: string[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  failing_since: string | null;
-  last_success_at: string | null;
-  previous_secret_expires_at: string | null;
-  secret?: string;
-}
-
-export interface Attempt {
-  attempted_at: string;
-  http_status: number | null;
-  error: string | null;
-  duration_ms: number;
-  response_body: string | null;
-  success: boolean;
-}
-
-export interface Delivery {
-  id: number;
-  event_id: string;
-  event_type: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  next_attempt_at: string | null;
-  delivered_at: string | null;
-  attempt_log: Attempt[];
-}
+/** The API's views, as the service declares them; `secret` only in the create and rotate answers. */
+export type Endpoint = EndpointView & { secret?: string };
+export type Attempt = AttemptView;
+export type Delivery = DeliveryView;
 
 export async function adminCall(app: FastifyInstance, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
   return app.inject({ method, url, headers: bearer(await adminToken(app)), ...(payload === undefined ? {} : { payload: payload as object }) });
