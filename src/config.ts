@@ -51,6 +51,8 @@ export interface Config {
   activationRetryMaxMs: number;
   activationDeadlineMs: number;
   workerConcurrency: number;
+  /** Purchases charged together: a batch waits at most maxWaitMs for company and holds at most maxSize. */
+  chargeBatching: { maxWaitMs: number; maxSize: number };
   reconcileAfterMs: number;
   reconcileIntervalMs: number;
   statusCacheTtlSeconds: number;
@@ -377,6 +379,10 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     activationRetryMaxMs: int(env, 'ACTIVATION_RETRY_MAX_MS', 300_000, 1, TIMER_MAX_MS),
     activationDeadlineMs: int(env, 'ACTIVATION_DEADLINE_MS', 86_400_000, 1, 365 * 86_400_000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
+    chargeBatching: {
+      maxWaitMs: int(env, 'CHARGE_BATCH_MAX_WAIT_MS', 2, 0, 1000),
+      maxSize: int(env, 'CHARGE_BATCH_MAX', 64, 1, 1000),
+    },
     reconcileAfterMs: int(env, 'RECONCILE_AFTER_MS', 30_000, 1),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 10),
     statusCacheTtlSeconds: int(env, 'STATUS_CACHE_TTL_SECONDS', 3600, 1),

@@ -151,7 +151,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     : new MemoryStatusCache<ActivationView>(config.statusCacheTtlSeconds);
   const partner = createPartner(config);
   const commits = new CommitSignal(redis && config.redisUrl ? { publisher: redis, url: config.redisUrl, keyPrefix: config.redisKeyPrefix } : undefined, log);
-  const activation = new ActivationService(db, queue, statusCache, log, config.lifecycle.lowBalanceThreshold, commits.notify, metrics);
+  const activation = new ActivationService(db, queue, statusCache, log, config.lifecycle.lowBalanceThreshold, commits.notify, metrics, config.chargeBatching);
   const partnerBudgetMs = config.partnerUrl ? config.partnerTimeoutMs : config.partnerSimLatencyMs;
   const worker = new ActivationWorker(db, partner, queue, statusCache, {
     maxAttempts: config.activationMaxAttempts,

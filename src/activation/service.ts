@@ -6,11 +6,14 @@ import type { Logger } from 'pino';
 import { isUuid } from '../account/service.js';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { GroupCommit, type Settled } from '../db/group-commit.js';
 import type { ActivationSource, DB } from '../db/types.js';
 import { type AuditContext, auditTarget } from '../audit/domain.js';
 import { recordAudit } from '../audit/service.js';
 import { conflict, idempotencyKeyReused, insufficientBalance, notFound } from '../domain/errors.js';
 import { emit } from '../events/outbox.js';
+import { chargePurchases, type PurchaseOutcome, type PurchaseRequest } from '../ledger/batch-charge.js';
 import { claimIdempotencyKey, requestHash } from '../ledger/idempotency.js';
 import * as ledger from '../ledger/ledger.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
@@ -24,6 +27,22 @@ export interface ActivationAccepted {
   status: 'PENDING';
   message: string;
 }
+
+/** How purchases are grouped: CHARGE_BATCH_MAX_WAIT_MS and CHARGE_BATCH_MAX. */
+export interface ChargeBatching {
+  maxWaitMs: number;
+  maxSize: number;
+}
+
+export const DEFAULT_CHARGE_BATCHING: ChargeBatching = { maxWaitMs: 2, maxSize: 64 };
+
+interface Charged {
+  transactionId: string;
+  replayed: boolean;
+}
+
+const settledValue = <O>(value: O): Settled<O> => ({ ok: true, value });
+const settledError = (error: unknown): Settled<never> => ({ ok: false, error });
 
 const ACCEPTED_MESSAGE = 'Activation accepted; follow it at /api/v1/activation/status/{transaction_id}/';
 
@@ -59,53 +78,95 @@ export class ActivationService {
     private readonly lowBalanceThreshold: string = ledger.DEFAULT_LOW_BALANCE_THRESHOLD,
     private readonly committed: () => void = () => undefined,
     private readonly metrics: Metrics = noMetrics,
-  ) {}
+    batching: ChargeBatching = DEFAULT_CHARGE_BATCHING,
+  ) {
+    this.#purchases = new GroupCommit((batch) => this.#chargeBatch(batch), { ...batching, keyOf: (p) => p.userId });
+  }
+
+  /** Purchases that arrive together are charged together; one user's stay in arrival order. */
+  readonly #purchases: GroupCommit<PurchaseRequest, Charged>;
 
   async request(userId: number, offerId: number, idempotencyKey?: string): Promise<{ body: ActivationAccepted; replayed: boolean }> {
-    const transactionId = randomUUID();
-    const hash = requestHash({ offer_id: offerId });
+    const purchase = { id: randomUUID(), userId, offerId, idempotencyKey, requestHash: requestHash({ offer_id: offerId }) };
+    const { transactionId, replayed } = await this.#purchases.submit(purchase);
+    return { body: { transaction_id: transactionId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed };
+  }
 
-    const outcome = await this.db
-      .transaction()
-      .execute(async (trx) => {
-        if (idempotencyKey !== undefined) {
-          const earlier = await claimIdempotencyKey(trx, { userId, key: idempotencyKey, requestHash: hash, transactionId });
-          if (earlier) {
-            if (earlier.request_hash !== hash) {
-              throw idempotencyKeyReused();
-            }
-            return { replayedId: earlier.transaction_id, row: undefined };
-          }
-        }
-        const row = await chargeActivation(trx, { id: transactionId, userId, offerId, source: 'purchase' }, this.lowBalanceThreshold);
-        return { replayedId: undefined, row };
-      });
-
-    if (outcome.replayedId !== undefined) {
-      return { body: { transaction_id: outcome.replayedId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: true };
+  /** A batch of purchases (one per user) in one statement; if it fails whole, each request again on its own. */
+  async #chargeBatch(batch: PurchaseRequest[]): Promise<Settled<Charged>[]> {
+    let outcomes: PurchaseOutcome[];
+    try {
+      outcomes = await chargePurchases(this.db, batch, this.lowBalanceThreshold);
+    } catch (err) {
+      // An outage fails them all alike; anything else (a key claimed meanwhile elsewhere, a
+      // deadlock) was one request's trouble, rolled back with the batch: the others must not pay for it.
+      if (isDatabaseUnavailable(err)) throw err;
+      this.log.warn({ err, batch_size: batch.length }, 'charging a batch failed; charging its requests one by one');
+      return Promise.all(batch.map((p) => this.#chargeAlone(p).then(settledValue, settledError)));
     }
+    await this.afterCommitMany(outcomes.flatMap((o) => (o.outcome === 'accepted' ? [o.activation] : [])));
+    return outcomes.map((o): Settled<Charged> => {
+      switch (o.outcome) {
+        case 'accepted':
+          return settledValue({ transactionId: o.activation.id, replayed: false });
+        case 'replayed':
+          return settledValue({ transactionId: o.transactionId, replayed: true });
+        case 'key_reused':
+          return settledError(idempotencyKeyReused());
+        case 'unknown_offer':
+          return settledError(notFound('Offer'));
+        case 'insufficient_balance':
+          return settledError(insufficientBalance());
+      }
+    });
+  }
+
+  /** One purchase in its own transaction: the key claimed first, so a concurrent replay waits for it. */
+  async #chargeAlone(purchase: PurchaseRequest): Promise<Charged> {
+    const { id, userId, offerId, idempotencyKey, requestHash: hash } = purchase;
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      if (idempotencyKey !== undefined) {
+        const earlier = await claimIdempotencyKey(trx, { userId, key: idempotencyKey, requestHash: hash, transactionId: id });
+        if (earlier) {
+          if (earlier.request_hash !== hash) throw idempotencyKeyReused();
+          return { replayedId: earlier.transaction_id, row: undefined };
+        }
+      }
+      const row = await chargeActivation(trx, { id, userId, offerId, source: 'purchase' }, this.lowBalanceThreshold);
+      return { replayedId: undefined, row };
+    });
+    if (outcome.replayedId !== undefined) return { transactionId: outcome.replayedId, replayed: true };
     await this.afterCommit(outcome.row);
-    return { body: { transaction_id: transactionId, status: 'PENDING', message: ACCEPTED_MESSAGE }, replayed: false };
+    return { transactionId: id, replayed: false };
   }
 
   /**
    * Hands a charged activation (a purchase, or a renewal the lifecycle scheduler charged with
-   * chargeActivation) to the worker once its transaction has committed. Failures here are logged,
-   * not returned: the charge is committed and the reconciler will enqueue it.
+   * chargeActivation) to the worker once its transaction has committed.
    */
-  async afterCommit(row: q.StatusRow): Promise<void> {
+  afterCommit(row: q.StatusRow): Promise<void> {
+    return this.afterCommitMany([row]);
+  }
+
+  /**
+   * Publishes committed activations: one status-cache write and one enqueue for all of them.
+   * Failures here are logged, not returned: the charges are committed and the reconciler will
+   * enqueue them.
+   */
+  async afterCommitMany(rows: q.StatusRow[]): Promise<void> {
+    if (rows.length === 0) return;
     this.committed();
-    this.metrics.activationAccepted(row.source ?? 'purchase');
-    const status = toView(row);
+    for (const row of rows) this.metrics.activationAccepted(row.source ?? 'purchase');
+    const views = rows.map(toView);
     try {
-      await this.cache.set(status.transaction_id, status);
+      await this.cache.setMany(views.map((view) => [view.transaction_id, view]));
     } catch (err) {
-      this.log.warn({ err, transaction_id: status.transaction_id }, 'could not cache activation status');
+      this.log.warn({ err, transaction_ids: views.map((v) => v.transaction_id) }, 'could not cache activation status');
     }
     try {
-      await this.queue.enqueue({ transactionId: status.transaction_id });
+      await this.queue.enqueueMany(views.map((view) => ({ transactionId: view.transaction_id })));
     } catch (err) {
-      this.log.error({ err, transaction_id: status.transaction_id }, 'could not enqueue activation; the reconciler will retry it');
+      this.log.error({ err, transaction_ids: views.map((v) => v.transaction_id) }, 'could not enqueue activations; the reconciler will retry them');
     }
   }
 

@@ -7,6 +7,8 @@ import { LRUCache } from 'lru-cache';
 export interface StatusCache<V extends object> {
   get(id: string): Promise<V | undefined>;
   set(id: string, view: V): Promise<void>;
+  /** Several at once: one round trip to Redis. */
+  setMany(entries: [id: string, view: V][]): Promise<void>;
 }
 
 export class MemoryStatusCache<V extends object> implements StatusCache<V> {
@@ -22,6 +24,10 @@ export class MemoryStatusCache<V extends object> implements StatusCache<V> {
 
   async set(id: string, view: V) {
     this.#lru.set(id, view);
+  }
+
+  async setMany(entries: [string, V][]) {
+    for (const [id, view] of entries) this.#lru.set(id, view);
   }
 }
 
@@ -43,6 +49,14 @@ export class RedisStatusCache<V extends object> implements StatusCache<V> {
 
   async set(id: string, view: V): Promise<void> {
     await this.redis.set(this.#key(id), JSON.stringify(view), 'EX', this.ttlSeconds);
+  }
+
+  async setMany(entries: [string, V][]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const [id, view] of entries) pipeline.set(this.#key(id), JSON.stringify(view), 'EX', this.ttlSeconds);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err !== null);
+    if (failed) throw failed[0];
   }
 }
 
@@ -72,5 +86,10 @@ export class TieredStatusCache<V extends object> implements StatusCache<V> {
   async set(id: string, view: V): Promise<void> {
     if (this.isFinal(view)) await this.#final.set(id, view);
     await this.shared.set(id, view);
+  }
+
+  async setMany(entries: [string, V][]): Promise<void> {
+    await this.#final.setMany(entries.filter(([, view]) => this.isFinal(view)));
+    await this.shared.setMany(entries);
   }
 }

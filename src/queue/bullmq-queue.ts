@@ -7,6 +7,21 @@ import type { ActivationJob, JobHandler, JobQueue } from './types.js';
 const QUEUE_NAME = 'activations';
 const ENQUEUE_TIMEOUT_MS = 2000;
 
+/** An add that Redis does not confirm in time fails: the reconciler enqueues the job later. */
+async function withTimeout(adding: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      adding,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class BullQueue implements JobQueue {
   readonly kind = 'bullmq';
   readonly #producer: Redis;
@@ -40,18 +55,12 @@ export class BullQueue implements JobQueue {
     this.#queue.on('error', () => {});
   }
 
-  async enqueue(job: ActivationJob, options: { delayMs?: number } = {}): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.#queue.add('activate', job, { delay: options.delayMs }),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  enqueue(job: ActivationJob, options: { delayMs?: number } = {}): Promise<void> {
+    return withTimeout(this.#queue.add('activate', job, { delay: options.delayMs }));
+  }
+
+  enqueueMany(jobs: ActivationJob[]): Promise<void> {
+    return withTimeout(this.#queue.addBulk(jobs.map((data) => ({ name: 'activate', data }))));
   }
 
   /** Counted in Redis, so every process reports the whole queue; a failed job is kept (up to 1000) for a look. */

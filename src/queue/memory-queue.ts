@@ -26,6 +26,12 @@ export class MemoryQueue implements JobQueue {
     this.#push(job);
   }
 
+  async enqueueMany(jobs: ActivationJob[]): Promise<void> {
+    if (this.#stopped) return;
+    this.#pending.push(...jobs);
+    this.#drain();
+  }
+
   #push(job: ActivationJob): void {
     this.#pending.push(job);
     this.#drain();

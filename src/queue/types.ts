@@ -9,6 +9,8 @@ export type JobHandler = (job: ActivationJob) => Promise<void>;
 export interface JobQueue {
   readonly kind: 'memory' | 'bullmq';
   enqueue(job: ActivationJob, options?: { delayMs?: number }): Promise<void>;
+  /** Several jobs due now, in one round trip. */
+  enqueueMany(jobs: ActivationJob[]): Promise<void>;
   /** Jobs by state (waiting, active, delayed, …), for the metrics. */
   counts(): Promise<Record<string, number>>;
   /** Begins consuming jobs (worker role). */
