@@ -159,7 +159,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     retryMaxMs: config.activationRetryMaxMs,
     deadlineMs: config.activationDeadlineMs,
     leaseMs: partnerBudgetMs + LEASE_MARGIN_MS,
-  }, log, commits.notify, metrics);
+  }, log, commits.notify, metrics, config.chargeBatching);
   const reconciler = new Reconciler(db, queue, config.reconcileAfterMs, config.reconcileIntervalMs, log, metrics);
   const clock = options.clock ?? systemClock;
   const lifecycle = new LifecycleScheduler(db, activation, clock, config.lifecycle, config.lifecycle.intervalMs, log);

@@ -68,12 +68,12 @@ export function insertPendingActivation(
 }
 
 /**
- * Takes a PENDING activation, or a PROCESSING one waiting for its retry or whose lease ran out (its
+ * Takes PENDING activations, or PROCESSING ones waiting for its retry or whose lease ran out (its
  * worker died), for one partner call. A duplicate delivery while another worker holds the lease
  * finds nothing to claim. A lease that ran out means a call may have reached the partner, so the
  * activation counts as maybe delivered. `deadline_passed`: created longer than `deadlineMs` ago.
  */
-export function claimForProcessing(db: Database, id: string, timing: { leaseMs: number; deadlineMs: number }) {
+export function claimForProcessing(db: Database, ids: string[], timing: { leaseMs: number; deadlineMs: number }) {
   return db
     .updateTable('transactions as t')
     .set({
@@ -84,7 +84,7 @@ export function claimForProcessing(db: Database, id: string, timing: { leaseMs: 
       maybe_delivered: sql`t.maybe_delivered OR t.lease_until IS NOT NULL`,
       updated_at: sql`now()`,
     })
-    .where('t.id', '=', id)
+    .where(sql<boolean>`t.id IN (SELECT value::uuid FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`)
     .where('t.type', '=', 'ACTIVATION')
     .where((eb) =>
       eb.or([
@@ -101,59 +101,67 @@ export function claimForProcessing(db: Database, id: string, timing: { leaseMs: 
       sql<boolean>`t.created_at + make_interval(secs => ${timing.deadlineMs / 1000}) <= now()`.as('deadline_passed'),
     ])
     .$narrowType<{ duration_days: number }>() // the activation_has_duration CHECK
-    .executeTakeFirst();
+    .execute();
 }
 
-export type ClaimedActivation = NonNullable<Awaited<ReturnType<typeof claimForProcessing>>>;
+export type ClaimedActivation = Awaited<ReturnType<typeof claimForProcessing>>[number];
 
 const statusList = sql.join(statusColumns.map((c) => sql.ref(c)));
+const statusListOf = (table: string) => sql.join(statusColumns.map((c) => sql.ref(`${table}.${c}`)));
 
 /** A timestamptz column as the API writes times: UTC, milliseconds, "Z". */
 const isoTimestamp = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /**
- * PROCESSING → SUCCESS, the subscription created or extended, and their events, once. One statement, so it is
- * atomic without a transaction and costs the worker a single round trip.
+ * PROCESSING → SUCCESS, the subscription created or extended, and their events, once each, for
+ * several activations (of different user and offer pairs) at once. One statement, so it is atomic
+ * without a transaction and costs the worker a single round trip. Answers the activations it moved.
  */
 export async function markSucceeded(
   db: Database,
-  claimed: Pick<ClaimedActivation, 'id' | 'duration_days'>,
-  reference: string,
-): Promise<StatusRow | undefined> {
-  const days = claimed.duration_days;
+  successes: { id: string; reference: string }[],
+): Promise<StatusRow[]> {
   const { rows } = await sql<StatusRow>`
-    WITH done AS (
-      UPDATE transactions
-         SET status = 'SUCCESS', reference = ${reference}, error_message = NULL, lease_until = NULL,
+    WITH answer AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(successes)}::jsonb) AS a(id uuid, reference text)
+    ), done AS (
+      UPDATE transactions t
+         SET status = 'SUCCESS', reference = a.reference, error_message = NULL, lease_until = NULL,
              completed_at = now(), updated_at = now()
-       WHERE id = ${claimed.id} AND status = 'PROCESSING'
-      RETURNING ${statusList}
+        FROM answer a
+       WHERE t.id = a.id AND t.status = 'PROCESSING'
+      RETURNING ${statusListOf('t')}, t.duration_days
     ), granted AS (
+      -- The period bought is the activation's own duration_days, fixed when it was charged.
       INSERT INTO subscriptions (user_id, offer_id, transaction_id, activated_at, expires_at)
-      SELECT user_id, offer_id, id, now(), now() + make_interval(days => ${days}) FROM done
+      SELECT user_id, offer_id, id, now(), now() + make_interval(days => duration_days) FROM done
       ON CONFLICT (user_id, offer_id) DO UPDATE SET
         transaction_id = EXCLUDED.transaction_id,
         activated_at = CASE WHEN subscriptions.expires_at > now() THEN subscriptions.activated_at ELSE now() END,
-        expires_at = GREATEST(subscriptions.expires_at, now()) + make_interval(days => ${days}),
+        expires_at = GREATEST(subscriptions.expires_at, now())
+                     + (SELECT make_interval(days => t.duration_days) FROM transactions t WHERE t.id = EXCLUDED.transaction_id),
         status = 'ACTIVE'
       RETURNING id, user_id, offer_id, transaction_id, activated_at, expires_at
     ), emitted AS (
-      -- The outbox rows of this change, in the same statement (see events/outbox.ts for their rule).
-      -- A period that starts now was activated; one whose start stayed put was extended.
+      -- The outbox rows of this change (see events/outbox.ts for their rule), each activation's
+      -- success before its subscription's. A period that starts now was activated; one whose start
+      -- stayed put was extended.
       INSERT INTO events (id, type, user_id, subject, data)
-      SELECT gen_random_uuid(), 'activation.succeeded', user_id, id::text,
-             jsonb_build_object('transaction_id', id, 'offer_id', offer_id, 'amount', amount::text, 'reference', reference)
-        FROM done
-      UNION ALL
-      SELECT gen_random_uuid(),
-             CASE WHEN activated_at = now() THEN 'subscription.activated' ELSE 'subscription.extended' END,
-             user_id, id::text,
-             jsonb_build_object('subscription_id', id, 'offer_id', offer_id, 'transaction_id', transaction_id,
-                                'activated_at', ${isoTimestamp('activated_at')}, 'expires_at', ${isoTimestamp('expires_at')})
-        FROM granted
+      SELECT gen_random_uuid(), type, user_id, subject, data
+        FROM (SELECT id AS activation_id, 0 AS k, 'activation.succeeded' AS type, user_id, id::text AS subject,
+                     jsonb_build_object('transaction_id', id, 'offer_id', offer_id, 'amount', amount::text, 'reference', reference) AS data
+                FROM done
+              UNION ALL
+              SELECT transaction_id, 1,
+                     CASE WHEN activated_at = now() THEN 'subscription.activated' ELSE 'subscription.extended' END,
+                     user_id, id::text,
+                     jsonb_build_object('subscription_id', id, 'offer_id', offer_id, 'transaction_id', transaction_id,
+                                        'activated_at', ${isoTimestamp('activated_at')}, 'expires_at', ${isoTimestamp('expires_at')})
+                FROM granted) e
+       ORDER BY activation_id, k
     )
     SELECT ${statusList} FROM done`.execute(db);
-  return rows[0];
+  return rows;
 }
 
 /**

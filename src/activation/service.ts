@@ -161,12 +161,15 @@ export class ActivationService {
     try {
       await this.cache.setMany(views.map((view) => [view.transaction_id, view]));
     } catch (err) {
-      this.log.warn({ err, transaction_ids: views.map((v) => v.transaction_id) }, 'could not cache activation status');
+      for (const view of views) this.log.warn({ err, transaction_id: view.transaction_id }, 'could not cache activation status');
     }
     try {
       await this.queue.enqueueMany(views.map((view) => ({ transactionId: view.transaction_id })));
     } catch (err) {
-      this.log.error({ err, transaction_ids: views.map((v) => v.transaction_id) }, 'could not enqueue activations; the reconciler will retry them');
+      // One line per activation, so its id finds it in the logs.
+      for (const view of views) {
+        this.log.error({ err, transaction_id: view.transaction_id }, 'could not enqueue activation; the reconciler will retry it');
+      }
     }
   }
 
@@ -285,7 +288,7 @@ async function settle(trx: Transaction<DB>, before: q.LockedActivation, resoluti
   }
   const settled =
     resolution.outcome === 'SUCCESS'
-      ? await q.markSucceeded(trx, { id: before.id, duration_days: before.duration_days! }, resolution.reference)
+      ? (await q.markSucceeded(trx, [{ id: before.id, reference: resolution.reference }]))[0]
       : await q.failAndRefund(trx, before.id, { code: 'partner_rejected', message: resolution.reason, needsReview: false });
   if (!settled) throw alreadyFinal(before.status);
   return settled;

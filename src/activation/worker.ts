@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { StatusCache } from '../cache/status-cache.js';
 import type { Database } from '../db/connect.js';
+import { GroupCommit } from '../db/group-commit.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { ActivationJob, JobQueue } from '../queue/types.js';
 import type { ActivationView, FailureCode } from './domain.js';
@@ -36,7 +37,18 @@ export function retryDelay(attempt: number, settings: { baseMs: number; maxMs: n
 
 type Unsettled = Extract<PartnerResult, { outcome: 'not_sent' | 'ambiguous' }>;
 
+/** How the worker groups its database writes: the same settings as the purchases' (CHARGE_BATCH_*). */
+export interface WorkerBatching {
+  maxWaitMs: number;
+  maxSize: number;
+}
+
 export class ActivationWorker {
+  /** Jobs that start together are claimed in one statement; one id never twice in one batch. */
+  readonly #claims: GroupCommit<string, q.ClaimedActivation | undefined>;
+  /** Successes that arrive together are recorded in one statement; one subscription once a batch. */
+  readonly #successes: GroupCommit<{ id: string; reference: string; subscription: string }, q.StatusRow | undefined>;
+
   constructor(
     private readonly db: Database,
     private readonly partner: Partner,
@@ -46,11 +58,27 @@ export class ActivationWorker {
     private readonly log: Logger,
     private readonly committed: () => void = () => undefined,
     private readonly metrics: Metrics = noMetrics,
-  ) {}
+    batching: WorkerBatching = { maxWaitMs: 2, maxSize: 64 },
+  ) {
+    const { leaseMs, deadlineMs } = settings;
+    this.#claims = new GroupCommit(
+      async (ids) => {
+        const claimed = new Map((await q.claimForProcessing(db, ids, { leaseMs, deadlineMs })).map((row) => [row.id, row]));
+        return ids.map((id) => ({ ok: true, value: claimed.get(id) }));
+      },
+      { ...batching, keyOf: (id) => id },
+    );
+    this.#successes = new GroupCommit(
+      async (answers) => {
+        const done = new Map((await q.markSucceeded(db, answers.map(({ id, reference }) => ({ id, reference })))).map((row) => [row.id, row]));
+        return answers.map(({ id }) => ({ ok: true, value: done.get(id) }));
+      },
+      { ...batching, keyOf: (answer) => answer.subscription },
+    );
+  }
 
   readonly handle = async (job: ActivationJob): Promise<void> => {
-    const { leaseMs, deadlineMs } = this.settings;
-    const claimed = await q.claimForProcessing(this.db, job.transactionId, { leaseMs, deadlineMs });
+    const claimed = await this.#claims.submit(job.transactionId.toLowerCase());
     if (!claimed) return; // finished already, or another worker holds it
     const log = this.log.child({ transaction_id: claimed.id, attempt: claimed.attempts });
     await this.#store(toView(claimed));
@@ -66,7 +94,8 @@ export class ActivationWorker {
     this.metrics.partnerCall(result.outcome, (performance.now() - calledAt) / 1000);
 
     if (result.outcome === 'success') {
-      const done = await q.markSucceeded(this.db, claimed, result.reference);
+      const subscription = `${claimed.user_id}:${claimed.offer_id}`;
+      const done = await this.#successes.submit({ id: claimed.id, reference: result.reference, subscription });
       if (done) {
         this.committed();
         this.#finished(done);

@@ -6,7 +6,8 @@ export function connectRedis(url: string, purpose: 'cache' | 'queue'): Redis {
     lazyConnect: false,
     connectionName: `offers-api:${purpose}`,
     ...(purpose === 'cache'
-      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000 }
+      ? // Commands issued in the same tick (status writes of concurrent requests) share one round trip.
+        { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000, enableAutoPipelining: true }
       : { maxRetriesPerRequest: null }),
   });
 }
