@@ -158,19 +158,17 @@ export class ActivationService {
     this.committed();
     for (const row of rows) this.metrics.activationAccepted(row.source ?? 'purchase');
     const views = rows.map(toView);
-    try {
-      await this.cache.setMany(views.map((view) => [view.transaction_id, view]));
-    } catch (err) {
+    // The PENDING view is written before the job exists: written after, it could land on top of
+    // the worker's SUCCESS and show PENDING until it expires.
+    await this.cache.setMany(views.map((view) => [view.transaction_id, view])).catch((err: unknown) => {
       for (const view of views) this.log.warn({ err, transaction_id: view.transaction_id }, 'could not cache activation status');
-    }
-    try {
-      await this.queue.enqueueMany(views.map((view) => ({ transactionId: view.transaction_id })));
-    } catch (err) {
+    });
+    await this.queue.enqueueMany(views.map((view) => ({ transactionId: view.transaction_id }))).catch((err: unknown) => {
       // One line per activation, so its id finds it in the logs.
       for (const view of views) {
         this.log.error({ err, transaction_id: view.transaction_id }, 'could not enqueue activation; the reconciler will retry it');
       }
-    }
+    });
   }
 
   /**
