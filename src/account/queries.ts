@@ -1,5 +1,5 @@
 // SQL for balances, active offers and transaction history.
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/connect.js';
 import type { SubscriptionStatus, TransactionStatus, TransactionType } from '../db/types.js';
 import type { KeysetSlice } from '../http/pagination.js';
@@ -28,10 +28,19 @@ const offerFields = [
   'offers.is_active as offer_is_active',
 ] as const;
 
+/** ISO 8601 in UTC with milliseconds, as Date#toISOString writes it (both truncate the microseconds). */
+const iso = (column: string) => sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * A subscription's dates as the API writes them. Read as text, they skip the driver's date parsing
+ * and toISOString: the embedded database parses rows on its one thread, where two dates per row
+ * cost about as much as running the account query itself.
+ */
+const subscriptionDates = [iso('subscriptions.activated_at').as('activated_at'), iso('subscriptions.expires_at').as('expires_at')] as const;
+
 const subscriptionFields = [
   'subscriptions.id',
-  'subscriptions.activated_at',
-  'subscriptions.expires_at',
+  ...subscriptionDates,
   'subscriptions.transaction_id',
   'subscriptions.status',
   'subscriptions.auto_renew',
@@ -73,8 +82,7 @@ export function findAccountWithActiveOffers(db: Database, userId: number) {
       'users.username',
       'accounts.balance',
       'subscriptions.id',
-      'subscriptions.activated_at',
-      'subscriptions.expires_at',
+      ...subscriptionDates,
       'subscriptions.transaction_id',
       ...offerFields,
     ])
@@ -152,8 +160,13 @@ function transactionQuery(db: Database) {
 
 export type TransactionRow = Awaited<ReturnType<ReturnType<typeof transactionQuery>['execute']>>[number];
 
-/** ISO 8601 in UTC with milliseconds, as Date#toISOString writes it (both truncate the microseconds). */
-const iso = (column: string) => sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * A value the planner only learns when the statement runs (an InitPlan). Every page then gets the
+ * same plan, so PostgreSQL keeps the prepared statement's generic plan instead of planning each call
+ * anew: seeing the user id, it costs the custom plan of a user with a million rows far below the
+ * generic one and never switches, and planning this statement cost as much as running it.
+ */
+const unseen = (value: RawBuilder<unknown>) => sql`(SELECT ${value})`;
 
 export interface TransactionPageJson {
   /** All the rows of the filter, from the per-(user, type, status) tallies kept by a trigger. */
@@ -183,13 +196,13 @@ export async function transactionPageJson(
     // One user's page must walk the (user_id, seq) index. Written as `= user_id`, PostgreSQL drops
     // user_id from the ORDER BY and, for a user holding most rows, walks the global seq index instead,
     // skipping every newer row of other users. `= ANY(ARRAY[id])` keeps the composite order usable.
-    ...(userId !== undefined ? [sql`t.user_id = ANY(ARRAY[${userId}]::int[])`] : []),
+    ...(userId !== undefined ? [sql`t.user_id = ANY(${unseen(sql`ARRAY[${userId}]::int[]`)}::int[])`] : []),
     ...(status !== undefined ? [sql`t.status = ${status}`] : []),
     ...(type !== undefined ? [sql`t.type = ${type}`] : []),
-    ...(after !== undefined ? [sql`t.seq ${sql.raw(after.op)} ${after.key}`] : []),
+    ...(after !== undefined ? [sql`t.seq ${sql.raw(after.op)} ${unseen(sql`${after.key}::bigint`)}`] : []),
   ];
   const counted = [
-    ...(userId !== undefined ? [sql`c.user_id = ${userId}`] : []),
+    ...(userId !== undefined ? [sql`c.user_id = ${unseen(sql`${userId}::int`)}`] : []),
     ...(status !== undefined ? [sql`c.status = ${status}`] : []),
     ...(type !== undefined ? [sql`c.type = ${type}`] : []),
   ];
@@ -205,7 +218,7 @@ export async function transactionPageJson(
         FROM transactions t
         ${where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
         ORDER BY ${byUser}t.seq ${direction}
-        LIMIT ${slice.limit}
+        LIMIT ${unseen(sql`${slice.limit}::int`)}
       ) s
     )
     SELECT
@@ -238,7 +251,7 @@ export async function transactionPageJson(
         ${iso('p.updated_at')} AS updated_at,
         ${iso('p.completed_at')} AS completed_at
     ) r
-    WHERE p.n <= ${page.limit}
+    WHERE p.n <= ${unseen(sql`${page.limit}::int`)}
   `.execute(db);
   return rows[0]!;
 }

@@ -34,8 +34,8 @@ function offerOf(row: {
 export function activeOfferView(row: q.SubscriptionRow) {
   return {
     offer: offerOf(row)!,
-    activated_at: row.activated_at.toISOString(),
-    expires_at: row.expires_at.toISOString(),
+    activated_at: row.activated_at,
+    expires_at: row.expires_at,
     transaction_id: row.transaction_id,
   };
 }
