@@ -107,6 +107,7 @@ function serviceEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
     NODE_ENV: 'production',
     // As `npm start` sets it: see README "Running on PostgreSQL and Redis".
     MALLOC_MMAP_THRESHOLD_: '131072',
+    MALLOC_ARENA_MAX: '2',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     PARTNER_SIMULATOR: 'true',
@@ -159,7 +160,12 @@ async function startService(name: string, roles: Array<'all' | 'api' | 'worker'>
     (role) =>
       new NodeProcess(
         `${name}:${role}`,
-        [...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(WORK, 'profiles')}`, `--cpu-prof-name=${name}-${role}-${Date.now()}.cpuprofile`] : []), join(DIST, 'server.js')],
+        [
+          // As `npm start` runs it.
+          '--max-semi-space-size=4',
+          ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(WORK, 'profiles')}`, `--cpu-prof-name=${name}-${role}-${Date.now()}.cpuprofile`] : []),
+          join(DIST, 'server.js'),
+        ],
         serviceEnv({ ...env, ROLE: role, PORT: String(port) }),
         ROOT,
       ),

@@ -1,5 +1,6 @@
 // The thread that owns the embedded PGlite database (see pglite-thread.ts). Its queries run here, so
 // the WebAssembly PostgreSQL never holds up the HTTP event loop.
+import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { ThreadReply, ThreadRequest, ThreadError } from './pglite-thread-protocol.js';
@@ -7,6 +8,12 @@ import type { ThreadReply, ThreadRequest, ThreadError } from './pglite-thread-pr
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs as a worker thread');
 const { dataDir, settings } = workerData as { dataDir: string; settings: string[] };
+// PostgreSQL's WebAssembly starts on V8's baseline compiler and hot functions are recompiled by the
+// optimising one in the background. By default one such job runs per V8 platform thread, each with
+// its own compiler memory (tens of MB for PostgreSQL's largest functions) that stays in that
+// thread's malloc arena afterwards. One job at a time keeps that peak to one function's worth; the
+// tier-up only takes longer. V8 reads the flag when it compiles, so it applies to the module below.
+setFlagsFromString('--wasm-num-compilation-tasks=1');
 const pglite = new PGlite(dataDir, { startParams: [...PGlite.defaultStartParams, ...settings] });
 
 /** Error fields that travel: structured cloning keeps only an Error's message and stack, not `code`. */
