@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestHash } from '../../src/ledger/idempotency.js';
 import * as ledger from '../../src/ledger/ledger.js';
-import { activate, getJson, newOffer, newUser, type TestUser } from '../helpers/api.js';
+import { activate, getJson, newOffer, newUser, type TestUser, waitForFinal } from '../helpers/api.js';
 import { backends, startApp, type TestApp } from '../helpers/backends.js';
 import { expectError } from '../helpers/checks.js';
 import { expectMoneyBalanced } from '../helpers/ledger.js';
@@ -87,6 +87,19 @@ describe.each(backends)('group commit of purchases on %s', (backend) => {
     expect(await balanceOf(t, user)).toBe('90.00');
   });
 
+  it('grants every period when one user buys the same offer several times at once', async () => {
+    const offer = await newOffer(t.app, { price: '10.00', duration_days: 30 });
+    const user = await newUser(t.app, { balance: '30.00' });
+    const answers = await Promise.all(Array.from({ length: 3 }, () => activate(t.app, user.access, offer.id)));
+    expect(answers.map((r) => r.statusCode)).toEqual([202, 202, 202]);
+    const finals = await Promise.all(answers.map((r) => waitForFinal(t.app, user.access, r.json().transaction_id as string)));
+    expect(finals.map((f) => f.status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    const account = await getJson<{ active_offers: { activated_at: string; expires_at: string }[] }>(t.app, user.access, '/api/v1/account/');
+    expect(account.active_offers).toHaveLength(1);
+    const days = (Date.parse(account.active_offers[0]!.expires_at) - Date.parse(account.active_offers[0]!.activated_at)) / 86_400_000;
+    expect(days).toBeCloseTo(90, 2);
+  });
+
   it('never overdraws one user whose requests arrive together', async () => {
     const offer = await newOffer(t.app, { price: '10.00', duration_days: 30 });
     const user = await newUser(t.app, { balance: '35.00' });
@@ -94,6 +107,23 @@ describe.each(backends)('group commit of purchases on %s', (backend) => {
     expect(answers.filter((r) => r.statusCode === 202)).toHaveLength(3);
     for (const r of answers.filter((a) => a.statusCode !== 202)) expectError(r, 400, 'insufficient_balance');
     expect(await balanceOf(t, user)).toBe('5.00');
+  });
+});
+
+describe.each(backends)('a purchase alone on %s', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(backend, { CHARGE_BATCH_MAX_WAIT_MS: '1000' });
+  });
+  afterAll(async () => t?.close());
+
+  it('is charged at once, not after the batch window', async () => {
+    const offer = await newOffer(t.app, { price: '1.00', duration_days: 30 });
+    const user = await newUser(t.app, { balance: '10.00' });
+    const started = performance.now();
+    for (let i = 0; i < 4; i++) expect((await activate(t.app, user.access, offer.id)).statusCode).toBe(202);
+    // Waiting out the window each time would take at least 4 s.
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 
