@@ -2,7 +2,7 @@
 // enqueues them again, so every paid activation ends SUCCESS or FAILED + refund.
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.js';
-import { isDatabaseUnavailable, isRedisUnavailable } from '../db/errors.js';
+import { logFailedPass, PeriodicTask } from '../db/periodic-task.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { JobQueue } from '../queue/types.js';
 import { purgeIdempotencyKeys, rescheduleOverdue } from './queries.js';
@@ -12,18 +12,26 @@ const IDEMPOTENCY_KEY_HOURS = 48;
 const PURGE_EVERY_MS = 10 * 60_000;
 
 export class Reconciler {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
   #lastPurge = 0;
+  readonly #loop: PeriodicTask;
 
   constructor(
     private readonly db: Database,
     private readonly queue: JobQueue,
     private readonly staleMs: number,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly log: Logger,
     private readonly metrics: Metrics = noMetrics,
-  ) {}
+  ) {
+    // During an outage every pass fails the same way; the loop keeps going and catches up after it.
+    this.#loop = new PeriodicTask(() => this.runOnce(), {
+      intervalMs,
+      onError: logFailedPass(log, {
+        unavailable: 'reconciler pass skipped: database or redis unavailable',
+        failed: 'reconciler pass failed',
+      }),
+    });
+  }
 
   /** One pass; returns how many activations were enqueued again. */
   async runOnce(): Promise<number> {
@@ -44,28 +52,11 @@ export class Reconciler {
   }
 
   start(): void {
-    const tick = () => {
-      this.#running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: unknown) => {
-          // During an outage every pass fails the same way; the loop keeps going and catches up after it.
-          if (isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
-            this.log.warn({ err: (err as Error).message }, 'reconciler pass skipped: database or redis unavailable');
-          } else {
-            this.log.error({ err }, 'reconciler pass failed');
-          }
-        })
-        .finally(() => {
-          this.#running = undefined;
-          if (this.#timer) this.#timer = setTimeout(tick, this.intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
+    this.#loop.start();
   }
 
+  /** Waits for the pass in progress, if any. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#loop.stop();
   }
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.js';
+import { PeriodicTask } from '../db/periodic-task.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import * as q from './queries.js';
 import { isPermanent, type MailTransport, smtpFailure } from './smtp.js';
@@ -30,8 +31,7 @@ export interface SendOutcome {
 
 export class EmailSender {
   readonly #owner = randomUUID();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
+  readonly #loop: PeriodicTask;
 
   constructor(
     private readonly db: Database,
@@ -39,7 +39,12 @@ export class EmailSender {
     private readonly settings: SenderSettings,
     private readonly log: Logger,
     private readonly metrics: Metrics = noMetrics,
-  ) {}
+  ) {
+    this.#loop = new PeriodicTask(() => this.runOnce(), {
+      intervalMs: settings.intervalMs,
+      onError: (err) => log.warn({ err }, 'email sender pass failed; it will try again'),
+    });
+  }
 
   retryDelayMs(attempts: number): number {
     return Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** Math.min(attempts - 1, 30));
@@ -84,22 +89,12 @@ export class EmailSender {
     return 'sent';
   }
 
-  readonly #tick = () => {
-    this.#running = this.runOnce().catch((err: unknown) => this.log.warn({ err }, 'email sender pass failed; it will try again'));
-    void this.#running.finally(() => {
-      this.#running = undefined;
-      if (this.#timer !== undefined) this.#timer = setTimeout(this.#tick, this.settings.intervalMs);
-    });
-  };
-
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(this.#tick, 0);
+    this.#loop.start();
   }
 
+  /** Waits for the pass in progress, if any. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#loop.stop();
   }
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.js';
+import { PeriodicTask } from '../db/periodic-task.js';
 import * as q from './queries.js';
 
 export type EventHandler = (events: q.ConsumedEvent[]) => Promise<void>;
@@ -17,9 +18,7 @@ export interface ConsumerSettings {
 
 export class EventConsumer {
   readonly #owner = randomUUID();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
-  #again = false;
+  readonly #loop: PeriodicTask;
 
   constructor(
     private readonly db: Database,
@@ -27,7 +26,12 @@ export class EventConsumer {
     private readonly handler: EventHandler,
     private readonly settings: ConsumerSettings,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#loop = new PeriodicTask(() => this.runOnce(), {
+      intervalMs: settings.intervalMs,
+      onError: (err) => log.warn({ err, consumer: name }, 'event consumer pass failed; it will try again'),
+    });
+  }
 
   /** Handles everything committed so far; returns how many events it handled (0 without the lease). */
   async runOnce(): Promise<number> {
@@ -49,36 +53,16 @@ export class EventConsumer {
 
   /** Asks for a pass soon, without waiting for the interval (after a commit in this process). */
   nudge(): void {
-    if (this.#timer === undefined) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.#tick, 0);
+    this.#loop.wake();
   }
-
-  readonly #tick = () => {
-    this.#again = false;
-    this.#running = this.runOnce().catch((err: unknown) => {
-      this.log.warn({ err, consumer: this.name }, 'event consumer pass failed; it will try again');
-      return 0;
-    });
-    void this.#running.finally(() => {
-      this.#running = undefined;
-      if (this.#timer !== undefined) this.#timer = setTimeout(this.#tick, this.#again ? 0 : this.settings.intervalMs);
-    });
-  };
 
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(this.#tick, 0);
+    this.#loop.start();
   }
 
+  /** Waits for the pass in progress, if any, then gives the lease up. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#loop.stop();
     await q.releaseConsumer(this.db, this.name, this.#owner).catch(() => undefined);
   }
 }

@@ -8,7 +8,7 @@ import { type ActivationService, chargeActivation } from '../activation/service.
 import type { StatusRow } from '../activation/queries.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/connect.js';
-import { isDatabaseUnavailable, isRedisUnavailable } from '../db/errors.js';
+import { logFailedPass, PeriodicTask } from '../db/periodic-task.js';
 import { DomainError } from '../domain/errors.js';
 import { emit } from '../events/outbox.js';
 import { pruneEvents } from '../events/queries.js';
@@ -20,18 +20,25 @@ const BATCH = 200;
 const PRUNE_EVERY_MS = 5 * 60_000;
 
 export class LifecycleScheduler {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
   #lastPrune: number | undefined;
+  readonly #loop: PeriodicTask;
 
   constructor(
     private readonly db: Database,
     private readonly activation: ActivationService,
     private readonly clock: Clock,
     private readonly settings: LifecycleSettings,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#loop = new PeriodicTask(() => this.runOnce(), {
+      intervalMs,
+      onError: logFailedPass(log, {
+        unavailable: 'lifecycle pass skipped: database or redis unavailable',
+        failed: 'lifecycle pass failed',
+      }),
+    });
+  }
 
   /** One pass at `now` (the clock's time unless a test says otherwise). */
   async runOnce(now: Date = this.clock.now()): Promise<PassSummary> {
@@ -162,27 +169,11 @@ export class LifecycleScheduler {
   }
 
   start(): void {
-    const tick = () => {
-      this.#running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: unknown) => {
-          if (isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
-            this.log.warn({ err: (err as Error).message }, 'lifecycle pass skipped: database or redis unavailable');
-          } else {
-            this.log.error({ err }, 'lifecycle pass failed');
-          }
-        })
-        .finally(() => {
-          this.#running = undefined;
-          if (this.#timer) this.#timer = setTimeout(tick, this.intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
+    this.#loop.start();
   }
 
+  /** Waits for the pass in progress, if any. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#loop.stop();
   }
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/connect.js';
+import { PeriodicTask } from '../db/periodic-task.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import { postWebhook } from './delivery.js';
 import type { ClaimedDelivery } from './queries.js';
@@ -31,8 +32,7 @@ export type SendSummary = Record<AttemptOutcome, number>;
 
 export class WebhookSender {
   readonly #owner = randomUUID();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
+  readonly #loop: PeriodicTask;
 
   constructor(
     private readonly db: Database,
@@ -41,7 +41,12 @@ export class WebhookSender {
     private readonly log: Logger,
     private readonly onCommit: () => void = () => undefined,
     private readonly metrics: Metrics = noMetrics,
-  ) {}
+  ) {
+    this.#loop = new PeriodicTask(() => this.runOnce(), {
+      intervalMs: settings.intervalMs,
+      onError: (err) => log.warn({ err }, 'webhook sender pass failed; it will try again'),
+    });
+  }
 
   /** Sends everything due at the clock's time; returns what came of it. */
   async runOnce(): Promise<SendSummary> {
@@ -107,22 +112,12 @@ export class WebhookSender {
     return outcome;
   }
 
-  readonly #tick = () => {
-    this.#running = this.runOnce().catch((err: unknown) => this.log.warn({ err }, 'webhook sender pass failed; it will try again'));
-    void this.#running.finally(() => {
-      this.#running = undefined;
-      if (this.#timer !== undefined) this.#timer = setTimeout(this.#tick, this.settings.intervalMs);
-    });
-  };
-
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(this.#tick, 0);
+    this.#loop.start();
   }
 
+  /** Waits for the pass in progress, if any. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#loop.stop();
   }
 }

@@ -1,8 +1,7 @@
 // Activation with real server processes: killed workers, jobs lost between commit and enqueue,
 // graceful shutdown, and several API and worker processes sharing PostgreSQL and Redis.
-import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it, type TestContext } from 'vitest';
-import { type Backend, backendEnv, backends } from '../helpers/backends.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backends } from '../helpers/backends.js';
 import {
   activate,
   activationStatus,
@@ -12,11 +11,8 @@ import {
   moneyOf,
   newOffer,
   newUser,
-  openSql,
-  prepareEmbeddedDataDir,
+  processTest,
   removeEmbeddedTemplate,
-  Processes,
-  type Sql,
   waitFor,
   waitForStatus,
 } from '../helpers/processes.js';
@@ -35,34 +31,9 @@ const scaledBackends = backends.filter((b) => b === 'postgres' && process.env.TE
 
 afterAll(removeEmbeddedTemplate);
 
-/** Processes, environment and database of one test; everything is killed and removed when it ends. */
-async function processTest(context: TestContext, backend: Backend) {
-  const { env, cleanup } = await backendEnv(backend);
-  Object.assign(env, COMMON_ENV);
-  const procs = new Processes();
-  context.onTestFailed(() => {
-    process.stderr.write(`${procs.describe()}\n`);
-  });
-  context.onTestFinished(async () => {
-    await procs.killAll();
-    await cleanup();
-    rmSync(env.DATA_DIR!, { recursive: true, force: true });
-  });
-  if (backend === 'embedded') await prepareEmbeddedDataDir(env.DATA_DIR!);
-  const query = async <T>(read: (db: Sql) => Promise<T>): Promise<T> => {
-    const db = await openSql(env);
-    try {
-      return await read(db);
-    } finally {
-      await db.close();
-    }
-  };
-  return { env, procs, query };
-}
-
 describe.concurrent.each(backends)('server processes on %s', (backend) => {
   it('finishes an activation exactly once after its worker was killed with SIGKILL in the middle of the job', async (context) => {
-    const { env, procs, query } = await processTest(context, backend);
+    const { env, procs, query } = await processTest(context, backend, COMMON_ENV);
     const first = await procs.start('first', { ...env, PARTNER_SIM_LATENCY_MS: '3000' });
     const admin = await adminLogin(first.url);
     const offer = await newOffer(first.url, admin, '20.00');
@@ -99,7 +70,7 @@ describe.concurrent.each(backends)('server processes on %s', (backend) => {
   }, TEST_TIMEOUT_MS);
 
   it('on SIGTERM finishes the running job and the request in flight, then exits with code 0', async (context) => {
-    const { env, procs, query } = await processTest(context, backend);
+    const { env, procs, query } = await processTest(context, backend, COMMON_ENV);
     // A shutdown that hangs ends with exit code 1 after SHUTDOWN_TIMEOUT_MS; keep that short.
     const server = await procs.start('server', { ...env, PARTNER_SIM_LATENCY_MS: '1500', SHUTDOWN_TIMEOUT_MS: '10000' });
     const admin = await adminLogin(server.url);
@@ -146,7 +117,7 @@ describe.concurrent.each(backends)('server processes on %s', (backend) => {
 
 describe.concurrent('server processes on embedded', () => {
   it('finishes paid activations whose in-process jobs died with the process right after the 202', async (context) => {
-    const { env, procs, query } = await processTest(context, 'embedded');
+    const { env, procs, query } = await processTest(context, 'embedded', COMMON_ENV);
     // One job at a time: the second activation waits in the in-memory queue and nowhere else.
     const first = await procs.start('first', { ...env, PARTNER_SIM_LATENCY_MS: '3000', WORKER_CONCURRENCY: '1' });
     const admin = await adminLogin(first.url);
@@ -183,7 +154,7 @@ describe.concurrent('server processes on embedded', () => {
 
 describe.concurrent.each(scaledBackends)('server processes on %s with Redis', (backend) => {
   it('keeps the charge when Redis is unreachable at enqueue time, and a worker finishes it later', async (context) => {
-    const { env, procs, query } = await processTest(context, backend);
+    const { env, procs, query } = await processTest(context, backend, COMMON_ENV);
     const api = await procs.start('api', { ...env, ROLE: 'api' });
     const admin = await adminLogin(api.url);
     const offer = await newOffer(api.url, admin, '20.00');
@@ -222,7 +193,7 @@ describe.concurrent.each(scaledBackends)('server processes on %s with Redis', (b
   }, TEST_TIMEOUT_MS);
 
   it('two API and two worker processes charge exactly once under concurrency', async (context) => {
-    const { env, procs, query } = await processTest(context, backend);
+    const { env, procs, query } = await processTest(context, backend, COMMON_ENV);
     const [api1, api2] = await Promise.all([
       procs.start('api-1', { ...env, ROLE: 'api' }),
       procs.start('api-2', { ...env, ROLE: 'api' }),

@@ -12,7 +12,8 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { embeddedDir, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { ADMIN } from './backends.js';
+import type { TestContext } from 'vitest';
+import { ADMIN, type Backend, backendEnv } from './backends.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -407,6 +408,35 @@ export async function openSql(env: Record<string, string>): Promise<Sql> {
     rows: async <T>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows,
     close: () => pglite.close(),
   };
+}
+
+/**
+ * The processes, environment and database of one test, all killed and removed when it ends; on a
+ * failure the processes' output goes to stderr. `query` reads the database through its own
+ * connection (for the embedded backend, only once the processes have exited).
+ */
+export async function processTest(context: TestContext, backend: Backend, commonEnv: Record<string, string> = {}) {
+  const { env, cleanup } = await backendEnv(backend);
+  Object.assign(env, commonEnv);
+  const procs = new Processes();
+  context.onTestFailed(() => {
+    process.stderr.write(`${procs.describe()}\n`);
+  });
+  context.onTestFinished(async () => {
+    await procs.killAll();
+    await cleanup();
+    rmSync(env.DATA_DIR!, { recursive: true, force: true });
+  });
+  if (backend === 'embedded') await prepareEmbeddedDataDir(env.DATA_DIR!);
+  const query = async <T>(read: (db: Sql) => Promise<T>): Promise<T> => {
+    const db = await openSql(env);
+    try {
+      return await read(db);
+    } finally {
+      await db.close();
+    }
+  };
+  return { env, procs, query };
 }
 
 export interface ActivationRow {

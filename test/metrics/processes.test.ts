@@ -1,15 +1,13 @@
 // /metrics served by real server processes: on the API's port only with METRICS_TOKEN, on
 // METRICS_PORT without one, closed by SIGTERM, and in split roles each process counting its own part.
-import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it, type TestContext } from 'vitest';
-import { type Backend, backendEnv, backends } from '../helpers/backends.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backends } from '../helpers/backends.js';
 import {
   activate,
   adminLogin,
   newOffer,
   newUser,
-  prepareEmbeddedDataDir,
-  Processes,
+  processTest,
   removeEmbeddedTemplate,
   type ServerProcess,
   waitForStatus,
@@ -22,22 +20,6 @@ const COMMON_ENV = { AUTH_RATE_LIMIT_PER_MINUTE: '100000', PARTNER_SIM_LATENCY_M
 const scaled = backends.includes('postgres') && Boolean(process.env.TEST_REDIS_URL);
 
 afterAll(removeEmbeddedTemplate);
-
-async function processTest(context: TestContext, backend: Backend) {
-  const { env, cleanup } = await backendEnv(backend);
-  Object.assign(env, COMMON_ENV);
-  const procs = new Processes();
-  context.onTestFailed(() => {
-    process.stderr.write(`${procs.describe()}\n`);
-  });
-  context.onTestFinished(async () => {
-    await procs.killAll();
-    await cleanup();
-    rmSync(env.DATA_DIR!, { recursive: true, force: true });
-  });
-  if (backend === 'embedded') await prepareEmbeddedDataDir(env.DATA_DIR!);
-  return { env, procs };
-}
 
 /** The /metrics URL the process logged when its metrics listener started. */
 function metricsUrl(proc: ServerProcess): string {
@@ -59,7 +41,7 @@ async function scrapeUrl(url: string, headers: Record<string, string> = {}): Pro
 
 describe.each(backends)('metrics of a server process on %s', (backend) => {
   it('answers /metrics on the API port only to the metrics token', { timeout: TEST_TIMEOUT_MS }, async (context) => {
-    const { env, procs } = await processTest(context, backend);
+    const { env, procs } = await processTest(context, backend, COMMON_ENV);
     const server = await procs.start('server', { ...env, METRICS_TOKEN });
     const url = `${server.url}/metrics`;
     expect((await get(url)).status).toBe(401);
@@ -76,7 +58,7 @@ describe.each(backends)('metrics of a server process on %s', (backend) => {
   });
 
   it('serves /metrics without a token on METRICS_PORT only, and closes it on SIGTERM', { timeout: TEST_TIMEOUT_MS }, async (context) => {
-    const { env, procs } = await processTest(context, backend);
+    const { env, procs } = await processTest(context, backend, COMMON_ENV);
     const server = await procs.start('server', { ...env, METRICS_PORT: '0' });
     const url = metricsUrl(server);
     expect(new URL(url).port).not.toBe(String(server.port));
@@ -94,7 +76,7 @@ describe.each(backends)('metrics of a server process on %s', (backend) => {
 
 describe.runIf(scaled)('metrics of split roles on PostgreSQL + Redis', () => {
   it('shows the API part on the API process and the worker part on the worker process', { timeout: TEST_TIMEOUT_MS }, async (context) => {
-    const { env, procs } = await processTest(context, 'postgres');
+    const { env, procs } = await processTest(context, 'postgres', COMMON_ENV);
     const api = await procs.start('api', { ...env, ROLE: 'api', METRICS_TOKEN });
     const worker = await procs.start('worker', { ...env, ROLE: 'worker', METRICS_PORT: '0' });
     const scrapeApi = () => scrapeUrl(`${api.url}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` });
