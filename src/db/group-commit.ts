@@ -50,11 +50,6 @@ export class GroupCommit<I, O> {
     });
   }
 
-  /** Batches running now (for tests and metrics). */
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   // A call alone (nothing running) goes at once; while a batch runs, the next one gathers calls for
   // up to maxWaitMs or until it is full, whichever comes first.
   #schedule(): void {
