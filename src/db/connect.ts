@@ -81,7 +81,16 @@ export function openDatabase(options: DatabaseOptions): OpenedDatabase {
     // is idle: a break while a request or a job holds the client (in a transaction, between two
     // queries) would be an uncaught exception that ends the process. Every client gets a listener
     // for its whole life; the query in flight fails on its own and the pool drops the client.
-    pool.on('connect', (client) => client.on('error', onConnectionLost));
+    // pg may emit 'error' more than once for one broken connection (the server's FATAL message,
+    // then the closed socket); the log says once per connection.
+    pool.on('connect', (client) => {
+      let reported = false;
+      client.on('error', (err) => {
+        if (reported) return;
+        reported = true;
+        onConnectionLost(err);
+      });
+    });
     // The idle case is reported by the client's own listener above; the pool repeats it here.
     pool.on('error', () => {});
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PreparedStatementPool(pool, queryTimeoutMs) }) });
