@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BatchLimits } from './db/group-commit.js';
 
 export type Role = 'all' | 'api' | 'worker';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -52,7 +53,7 @@ export interface Config {
   activationDeadlineMs: number;
   workerConcurrency: number;
   /** Purchases charged together: a batch waits at most maxWaitMs for company and holds at most maxSize. */
-  chargeBatching: { maxWaitMs: number; maxSize: number };
+  chargeBatching: BatchLimits;
   reconcileAfterMs: number;
   reconcileIntervalMs: number;
   statusCacheTtlSeconds: number;
@@ -132,6 +133,9 @@ export interface HttpLimits {
   /** Password hashes waiting for a free slot beyond which a login or registration gets a 503. */
   passwordHashQueueMax: number;
 }
+
+/** CHARGE_BATCH_MAX_WAIT_MS and CHARGE_BATCH_MAX when unset; the worker groups its writes the same way. */
+export const DEFAULT_CHARGE_BATCHING: BatchLimits = { maxWaitMs: 2, maxSize: 64 };
 
 const INT4_MAX = 2_147_483_647;
 const TIMER_MAX_MS = 2_147_483_647;
@@ -380,8 +384,8 @@ export function loadConfig(env: Env = process.env, { partnerRequired = true }: L
     activationDeadlineMs: int(env, 'ACTIVATION_DEADLINE_MS', 86_400_000, 1, 365 * 86_400_000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
     chargeBatching: {
-      maxWaitMs: int(env, 'CHARGE_BATCH_MAX_WAIT_MS', 2, 0, 1000),
-      maxSize: int(env, 'CHARGE_BATCH_MAX', 64, 1, 1000),
+      maxWaitMs: int(env, 'CHARGE_BATCH_MAX_WAIT_MS', DEFAULT_CHARGE_BATCHING.maxWaitMs, 0, 1000),
+      maxSize: int(env, 'CHARGE_BATCH_MAX', DEFAULT_CHARGE_BATCHING.maxSize, 1, 1000),
     },
     reconcileAfterMs: int(env, 'RECONCILE_AFTER_MS', 30_000, 1),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 10),

@@ -5,9 +5,10 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { isUuid } from '../account/service.js';
 import type { StatusCache } from '../cache/status-cache.js';
+import { DEFAULT_CHARGE_BATCHING } from '../config.js';
 import type { Database } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
-import { GroupCommit, type Settled } from '../db/group-commit.js';
+import { type BatchLimits, GroupCommit, type Settled } from '../db/group-commit.js';
 import type { ActivationSource, DB } from '../db/types.js';
 import { type AuditContext, auditTarget } from '../audit/domain.js';
 import { recordAudit } from '../audit/service.js';
@@ -27,14 +28,6 @@ export interface ActivationAccepted {
   status: 'PENDING';
   message: string;
 }
-
-/** How purchases are grouped: CHARGE_BATCH_MAX_WAIT_MS and CHARGE_BATCH_MAX. */
-export interface ChargeBatching {
-  maxWaitMs: number;
-  maxSize: number;
-}
-
-export const DEFAULT_CHARGE_BATCHING: ChargeBatching = { maxWaitMs: 2, maxSize: 64 };
 
 interface Charged {
   transactionId: string;
@@ -78,7 +71,7 @@ export class ActivationService {
     private readonly lowBalanceThreshold: string = ledger.DEFAULT_LOW_BALANCE_THRESHOLD,
     private readonly committed: () => void = () => undefined,
     private readonly metrics: Metrics = noMetrics,
-    batching: ChargeBatching = DEFAULT_CHARGE_BATCHING,
+    batching: BatchLimits = DEFAULT_CHARGE_BATCHING,
   ) {
     this.#purchases = new GroupCommit((batch) => this.#chargeBatch(batch), { ...batching, keyOf: (p) => p.userId });
   }

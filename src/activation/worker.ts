@@ -4,8 +4,9 @@
 // partner. Anything the partner may have acted on is asked again until the deadline.
 import type { Logger } from 'pino';
 import type { StatusCache } from '../cache/status-cache.js';
+import { DEFAULT_CHARGE_BATCHING } from '../config.js';
 import type { Database } from '../db/connect.js';
-import { GroupCommit } from '../db/group-commit.js';
+import { type BatchLimits, GroupCommit } from '../db/group-commit.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { ActivationJob, JobQueue } from '../queue/types.js';
 import type { ActivationView, FailureCode } from './domain.js';
@@ -37,12 +38,6 @@ export function retryDelay(attempt: number, settings: { baseMs: number; maxMs: n
 
 type Unsettled = Extract<PartnerResult, { outcome: 'not_sent' | 'ambiguous' }>;
 
-/** How the worker groups its database writes: the same settings as the purchases' (CHARGE_BATCH_*). */
-export interface WorkerBatching {
-  maxWaitMs: number;
-  maxSize: number;
-}
-
 export class ActivationWorker {
   /** Jobs that start together are claimed in one statement; one id never twice in one batch. */
   readonly #claims: GroupCommit<string, q.ClaimedActivation | undefined>;
@@ -58,7 +53,8 @@ export class ActivationWorker {
     private readonly log: Logger,
     private readonly committed: () => void = () => undefined,
     private readonly metrics: Metrics = noMetrics,
-    batching: WorkerBatching = { maxWaitMs: 2, maxSize: 64 },
+    /** The same limits as the purchases' (CHARGE_BATCH_*). */
+    batching: BatchLimits = DEFAULT_CHARGE_BATCHING,
   ) {
     const { leaseMs, deadlineMs } = settings;
     this.#claims = new GroupCommit(

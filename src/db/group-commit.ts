@@ -16,6 +16,9 @@ export interface GroupCommitOptions<I> {
   keyOf?: (item: I) => string | number;
 }
 
+/** How long a batch may gather and how big it may grow. */
+export type BatchLimits = Pick<GroupCommitOptions<unknown>, 'maxWaitMs' | 'maxSize'>;
+
 /** One item's outcome: its value, or the error its caller gets. */
 export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
