@@ -40,6 +40,8 @@ export async function registerWebApp(app: FastifyInstance): Promise<void> {
       root,
       // Routes for the files present at start-up; anything else goes to the fallback below.
       wildcard: false,
+      // The build wrote .br and .gz copies (web/vite.config.ts); a file without them is sent as is.
+      preCompressed: true,
       cacheControl: false,
       setHeaders: (reply: FastifyReply, path: string) => {
         reply.header('content-security-policy', WEB_APP_CSP);

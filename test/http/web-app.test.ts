@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -13,6 +14,8 @@ import { appWithEnv, expectError, sharedApp } from '../helpers/checks.js';
 
 const INDEX = '<!doctype html><html><head><script type="module" src="/assets/app-3f2a9c.js"></script></head><body><div id="root"></div></body></html>';
 const SCRIPT = 'document.getElementById("root").textContent = "offers";';
+/** A script the build compressed (it writes .br and .gz next to files over 1 KB). */
+const BIG_SCRIPT = `export const offers = ${JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ id: i, name: `Offer ${i}` })))};`;
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const API_CSP = "default-src 'none';frame-ancestors 'none'";
 
@@ -23,6 +26,9 @@ function fakeDist(): string {
   writeFileSync(join(dir, 'index.html'), INDEX);
   writeFileSync(join(dir, 'assets', 'app-3f2a9c.js'), SCRIPT);
   writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  writeFileSync(join(dir, 'assets', 'offers-9b1e77.js'), BIG_SCRIPT);
+  writeFileSync(join(dir, 'assets', 'offers-9b1e77.js.br'), brotliCompressSync(BIG_SCRIPT));
+  writeFileSync(join(dir, 'assets', 'offers-9b1e77.js.gz'), gzipSync(BIG_SCRIPT));
   return dir;
 }
 
@@ -68,6 +74,31 @@ describe.each(backends)('the web app on %s', (backend) => {
     const icon = await get('/favicon.svg');
     expect(icon.statusCode).toBe(200);
     expect(icon.headers['cache-control']).toBe('no-cache');
+  });
+
+  it('sends the compressed copy the browser accepts, and the file itself to one that accepts none', async () => {
+    const url = '/assets/offers-9b1e77.js';
+    const br = await get(url, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(br.statusCode).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.rawPayload.length).toBeLessThan(BIG_SCRIPT.length / 2);
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(BIG_SCRIPT);
+
+    const gzip = await get(url, { 'accept-encoding': 'gzip' });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gzip.rawPayload).toString()).toBe(BIG_SCRIPT);
+
+    const plain = await get(url, { 'accept-encoding': 'identity' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(BIG_SCRIPT);
+
+    // A file the build left uncompressed (under 1 KB) is sent as is, whatever the browser accepts.
+    const small = await get('/assets/app-3f2a9c.js', { 'accept-encoding': 'br, gzip' });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.body).toBe(SCRIPT);
   });
 
   it.each(['/catalogue', '/admin/users/5', '/account/history?page=2'])('answers a page reload at %s with index.html', async (url) => {

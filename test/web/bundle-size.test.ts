@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -52,6 +52,17 @@ describe('web app bundle', () => {
     const gzipped = files.reduce((sum, file) => sum + gzipSync(readFileSync(join(outDir, file)), { level: 9 }).length, 0);
     process.stdout.write(`customer JavaScript: ${(gzipped / 1024).toFixed(1)} KB gzipped in ${files.length} file(s) (budget 150 KB)\n`);
     expect(gzipped).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('writes a brotli and a gzip copy of every script it emits, with the same content, for the service to send', () => {
+    const scripts = Object.values(manifest).map((chunk) => chunk.file).filter((file) => file.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(1);
+    for (const file of scripts) {
+      const original = readFileSync(join(outDir, file));
+      if (original.length < 1024) continue;
+      expect(brotliDecompressSync(readFileSync(join(outDir, `${file}.br`))).equals(original), file).toBe(true);
+      expect(gunzipSync(readFileSync(join(outDir, `${file}.gz`))).equals(original), file).toBe(true);
+    }
   });
 
   it('keeps the admin console in a chunk of its own, loaded on demand', () => {
