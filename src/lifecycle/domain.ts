@@ -20,4 +20,6 @@ export interface PassSummary {
   expired: number;
   reminded: number;
   pruned: number;
+  /** Finished webhook deliveries deleted with the events. */
+  prunedDeliveries: number;
 }

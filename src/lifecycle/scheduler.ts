@@ -1,7 +1,8 @@
 // The lifecycle scheduler (worker role): per pass, auto-renewals that are due, then expiry of ended
-// periods, then reminders, then (every few minutes) pruning of the outbox. Every step runs in its
-// own transactions and is safe to run twice or concurrently (see queries.ts); a pass that fails,
-// for instance while the database is away, is logged and the next one catches up.
+// periods, then reminders, then (every few minutes) pruning of the outbox and the webhook delivery
+// log. Every step runs in its own transactions and is safe to run twice or concurrently (see
+// queries.ts); a pass that fails, for instance while the database is away, is logged and the next
+// one catches up.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type ActivationService, chargeActivation } from '../activation/service.js';
@@ -12,6 +13,7 @@ import { logFailedPass, PeriodicTask } from '../db/periodic-task.js';
 import { DomainError } from '../domain/errors.js';
 import { emit } from '../events/outbox.js';
 import { pruneEvents } from '../events/queries.js';
+import { pruneDeliveries } from '../webhooks/queries.js';
 import type { LifecycleSettings, PassSummary, RenewalFailure } from './domain.js';
 import * as q from './queries.js';
 import { emitRenewalFailed } from './renewal-outcome.js';
@@ -42,7 +44,7 @@ export class LifecycleScheduler {
 
   /** One pass at `now` (the clock's time unless a test says otherwise). */
   async runOnce(now: Date = this.clock.now()): Promise<PassSummary> {
-    const summary: PassSummary = { renewed: 0, renewalsFailed: 0, expired: 0, reminded: 0, pruned: 0 };
+    const summary: PassSummary = { renewed: 0, renewalsFailed: 0, expired: 0, reminded: 0, pruned: 0, prunedDeliveries: 0 };
     // Renewals first: a subscription renewed in this pass must not be expired by it.
     for (;;) {
       const { charged, failed, seen } = await this.#renew(now);
@@ -63,9 +65,10 @@ export class LifecycleScheduler {
     }
     if (this.#lastPrune === undefined || now.getTime() - this.#lastPrune >= PRUNE_EVERY_MS) {
       summary.pruned = await pruneEvents(this.db, this.settings.eventRetentionDays, now);
+      summary.prunedDeliveries = await pruneDeliveries(this.db, this.settings.eventRetentionDays, now);
       this.#lastPrune = now.getTime();
     }
-    if (summary.renewed + summary.renewalsFailed + summary.expired + summary.reminded + summary.pruned > 0) {
+    if (summary.renewed + summary.renewalsFailed + summary.expired + summary.reminded + summary.pruned + summary.prunedDeliveries > 0) {
       this.log.info({ ...summary }, 'lifecycle pass');
     }
     return summary;

@@ -286,3 +286,17 @@ export function requeueDelivery(trx: Db, endpointId: number, id: number, now: Da
     .returning(DELIVERY_COLUMNS)
     .executeTakeFirst();
 }
+
+/**
+ * Deletes the delivery log's finished entries (delivered or given up, with their attempts by the
+ * foreign key's cascade) made more than `retentionDays` before `now`: the log keeps what the outbox
+ * keeps. A delivery still being retried stays, however old.
+ */
+export async function pruneDeliveries(db: Database, retentionDays: number, now: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('webhook_deliveries')
+    .where('status', '<>', 'pending')
+    .where('created_at', '<', sql<Date>`${now}::timestamptz - make_interval(days => ${retentionDays})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

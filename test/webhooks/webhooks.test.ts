@@ -182,6 +182,23 @@ describe.each(backends)('webhooks on %s', (backend) => {
     expect(await receiver.requests(path)).toHaveLength(5);
   });
 
+  it('prunes finished deliveries and their attempts with the outbox after EVENT_RETENTION_DAYS, and keeps one still being retried', async () => {
+    const path = newPath();
+    const endpoint = await createEndpoint(t.app, { url: receiver.url(path), events: ['balance.low'] });
+    await receiver.script(path, { status: 200 }, { status: 500 });
+    await emitEvents(t.runtime.db, balanceLow(), balanceLow());
+    await webhookPass(t);
+    const made = await deliveries(t.app, endpoint.id);
+    expect(made.map((d) => d.status).sort()).toEqual(['delivered', 'pending']);
+    const delivered = made.find((d) => d.status === 'delivered')!;
+
+    // EVENT_RETENTION_DAYS is 30 by default: 31 days on, both deliveries are older than that.
+    const summary = await t.runtime.lifecycle.runOnce(new Date(Date.now() + 31 * 24 * HOUR));
+    expect(summary.prunedDeliveries).toBe(1);
+    expect(await deliveries(t.app, endpoint.id)).toEqual([expect.objectContaining({ id: made.find((d) => d.status === 'pending')!.id, status: 'pending' })]);
+    expect(await t.runtime.db.selectFrom('webhook_attempts').select('id').where('delivery_id', '=', delivered.id).execute()).toEqual([]);
+  });
+
   const readEndpoint = async (id: number) => {
     const res = await adminCall(t.app, 'GET', `/api/v1/admin/webhooks/${id}/`);
     expect(res.statusCode, res.body).toBe(200);
