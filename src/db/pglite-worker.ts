@@ -3,7 +3,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { ThreadReply, ThreadRequest, ThreadError } from './pglite-thread-protocol.js';
+import { PreparedStatements } from './pglite-statements.js';
+import type { QueryOptions, ThreadReply, ThreadRequest, ThreadError } from './pglite-thread-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs as a worker thread');
@@ -15,6 +16,7 @@ const { dataDir, settings } = workerData as { dataDir: string; settings: string[
 // tier-up only takes longer. V8 reads the flag when it compiles, so it applies to the module below.
 setFlagsFromString('--wasm-num-compilation-tasks=1');
 const pglite = new PGlite(dataDir, { startParams: [...PGlite.defaultStartParams, ...settings] });
+const statements = new PreparedStatements(pglite);
 
 /** Error fields that travel: structured cloning keeps only an Error's message and stack, not `code`. */
 function toThreadError(err: unknown): ThreadError {
@@ -59,23 +61,31 @@ async function begin(): Promise<number> {
 async function end(id: number, commit: boolean): Promise<void> {
   const open = transactions.get(id);
   if (!open) throw new Error(`no open transaction ${id}`);
+  statements.transactionEnding();
   open.finish(commit);
   const err = await open.settled;
   transactions.delete(id);
   if (err !== undefined) throw err;
 }
 
-function executor(id: number | undefined): Pick<Transaction, 'query'> {
-  if (id === undefined) return pglite;
+/**
+ * A query under the same locks as PGlite's own query() (outside a transaction: never between a
+ * transaction's statements) or Transaction.query() (inside one: under the transaction's lock).
+ */
+async function query(sql: string, params: unknown[] = [], options: QueryOptions | undefined, id: number | undefined) {
+  if (id === undefined) {
+    await pglite._checkReady();
+    return pglite._runExclusiveTransaction(() => pglite.runExclusive(() => statements.query(sql, params, options, false)));
+  }
   const open = transactions.get(id);
-  if (!open) throw new Error('Transaction is closed');
-  return open.tx;
+  if (!open || open.tx.closed) throw new Error('Transaction is closed');
+  return pglite.runExclusive(() => statements.query(sql, params, options, true));
 }
 
 async function handle(request: ThreadRequest): Promise<unknown> {
   switch (request.op) {
     case 'query': {
-      const { rows, fields, affectedRows } = await executor(request.tx).query(request.sql, request.params, request.options);
+      const { rows, fields, affectedRows } = await query(request.sql, request.params, request.options, request.tx);
       return { rows, fields, affectedRows };
     }
     case 'begin':
@@ -85,6 +95,7 @@ async function handle(request: ThreadRequest): Promise<unknown> {
     case 'rollback': {
       const open = transactions.get(request.tx);
       if (!open) throw new Error('Transaction is closed');
+      statements.transactionEnding();
       return open.tx.rollback();
     }
     case 'close':
