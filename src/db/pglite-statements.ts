@@ -3,6 +3,7 @@
 // planning and running the service's small queries. Here a repeated SQL text is parsed once, and
 // each call is one trip: Bind, Describe, Execute and Sync together.
 import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
+import { LRUCache } from 'lru-cache';
 import type { QueryOptions } from './pglite-thread-protocol.js';
 
 /** Distinct SQL texts kept prepared; the least recently used beyond this is closed. */
@@ -35,10 +36,13 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 export class PreparedStatements {
-  /** In use order, least recent first. */
-  readonly #statements = new Map<string, Statement>();
   /** Statements to Close, sent ahead of the next message (Close is allowed even in a failed transaction). */
   #closing: Uint8Array[] = [];
+  /** By SQL text; one dropped (evicted, stale or cleared) is closed with the next trip. */
+  readonly #statements = new LRUCache<string, Statement>({
+    max: MAX_PREPARED_STATEMENTS,
+    dispose: (statement) => this.#closing.push(protocol.serialize.close({ type: 'S', name: statement.name })),
+  });
   #nextName = 0;
   /** A transaction ran a command that dropped the statements: those prepared after it die with its rollback. */
   #droppedInTransaction = false;
@@ -74,7 +78,7 @@ export class PreparedStatements {
 
   async #prepared(sql: string, params: unknown[], options: QueryOptions | undefined, inTransaction: boolean): Promise<Results> {
     for (let attempt = 1; ; attempt++) {
-      const statement = this.#recall(sql) ?? (await this.#prepare(sql));
+      const statement = this.#statements.get(sql) ?? (await this.#prepare(sql));
       try {
         return await this.#send(
           [
@@ -86,7 +90,7 @@ export class PreparedStatements {
         );
       } catch (err) {
         if (!(err instanceof protocol.messages.DatabaseError) || !STALE_STATEMENT.has(err.code ?? '')) throw err;
-        this.#drop(sql, statement);
+        if (this.#statements.peek(sql) === statement) this.#statements.delete(sql);
         // Outside a transaction the failed call left nothing behind and the fresh statement can run;
         // inside one the transaction is aborted and the error is the caller's.
         if (inTransaction || attempt > 1) throw err;
@@ -100,10 +104,6 @@ export class PreparedStatements {
     const messages = await this.#exchange([protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name })]);
     const statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
     this.#statements.set(sql, statement);
-    if (this.#statements.size > MAX_PREPARED_STATEMENTS) {
-      const [oldestSql, oldest] = this.#statements.entries().next().value!;
-      this.#drop(oldestSql, oldest);
-    }
     return statement;
   }
 
@@ -127,22 +127,8 @@ export class PreparedStatements {
     return this.pglite.execProtocolStream(concat([...closing, ...messages, protocol.serialize.sync()]), { syncToFs: false });
   }
 
-  #recall(sql: string): Statement | undefined {
-    const statement = this.#statements.get(sql);
-    if (statement) {
-      this.#statements.delete(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #drop(sql: string, statement: Statement): void {
-    if (this.#statements.get(sql) === statement) this.#statements.delete(sql);
-    this.#closing.push(protocol.serialize.close({ type: 'S', name: statement.name }));
-  }
-
   #dropAll(inTransaction: boolean): void {
-    for (const [sql, statement] of this.#statements) this.#drop(sql, statement);
+    this.#statements.clear();
     this.#droppedInTransaction = inTransaction;
   }
 }
