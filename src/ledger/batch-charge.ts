@@ -4,6 +4,7 @@
 // is its own transaction: the batch commits or rolls back whole, in one round trip.
 import { sql } from 'kysely';
 import type { Database } from '../db/connect.js';
+import { alertThresholdOf } from './ledger.js';
 
 export interface PurchaseRequest {
   /** The activation's transaction id, if it is charged. */
@@ -62,14 +63,8 @@ export async function chargePurchases(db: Database, requests: PurchaseRequest[],
         FROM request r JOIN offers o ON o.id = r.offer_id AND o.is_active
        WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e.n = r.n)
     ), locked AS (
-      -- In user order, so batches of several processes never wait on each other in a circle. The
-      -- alert threshold: the account's own or the default, or its next auto-renewal's price if higher.
-      SELECT a.user_id, a.low_balance_alerted_below,
-             GREATEST(COALESCE(a.low_balance_threshold, ${lowBalanceThreshold}::numeric),
-                      COALESCE((SELECT o.price
-                                  FROM subscriptions s JOIN offers o ON o.id = s.offer_id
-                                 WHERE s.user_id = a.user_id AND s.status = 'ACTIVE' AND s.auto_renew AND o.is_active
-                                 ORDER BY s.expires_at LIMIT 1), 0)) AS threshold
+      -- In user order, so batches of several processes never wait on each other in a circle.
+      SELECT a.user_id, a.low_balance_alerted_below, ${alertThresholdOf('a', lowBalanceThreshold)} AS threshold
         FROM accounts a
        WHERE a.user_id IN (SELECT user_id FROM priced)
        ORDER BY a.user_id

@@ -43,18 +43,25 @@ export async function charge(
 }
 
 /**
+ * The balance below which an account is alerted, for the account row `account`: its own threshold
+ * (or the default), or the current price of its next auto-renewal when higher.
+ */
+export function alertThresholdOf(account: string, defaultThreshold: string) {
+  return sql<string>`GREATEST(COALESCE(${sql.ref(`${account}.low_balance_threshold`)}, ${defaultThreshold}::numeric),
+                      COALESCE((SELECT o.price
+                                  FROM subscriptions s JOIN offers o ON o.id = s.offer_id
+                                 WHERE s.user_id = ${sql.ref(`${account}.user_id`)} AND s.status = 'ACTIVE' AND s.auto_renew AND o.is_active
+                                 ORDER BY s.expires_at LIMIT 1), 0))`;
+}
+
+/**
  * balance.low, once: a compare-and-set on the account's armed state right after the debit, in its
- * transaction, so an alert is neither missed nor doubled by concurrent charges. The threshold is
- * the account's own (or the default), or the current price of its next auto-renewal when higher.
+ * transaction, so an alert is neither missed nor doubled by concurrent charges.
  */
 async function alertIfLow(trx: Trx, activation: { id: string; user_id: number }, defaultThreshold: string): Promise<void> {
   const { rows } = await sql<{ balance: string; threshold: string }>`
     WITH threshold AS (
-      SELECT GREATEST(COALESCE(a.low_balance_threshold, ${defaultThreshold}::numeric),
-                      COALESCE((SELECT o.price
-                                  FROM subscriptions s JOIN offers o ON o.id = s.offer_id
-                                 WHERE s.user_id = a.user_id AND s.status = 'ACTIVE' AND s.auto_renew AND o.is_active
-                                 ORDER BY s.expires_at LIMIT 1), 0)) AS amount
+      SELECT ${alertThresholdOf('a', defaultThreshold)} AS amount
         FROM accounts a
        WHERE a.user_id = ${activation.user_id}
     )
