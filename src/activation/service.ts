@@ -8,7 +8,7 @@ import type { StatusCache } from '../cache/status-cache.js';
 import { DEFAULT_CHARGE_BATCHING } from '../config.js';
 import type { Database } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
-import { type BatchLimits, GroupCommit, type Settled } from '../db/group-commit.js';
+import { type BatchLimits, GroupCommit, type Settled, settledError, settledValue } from '../db/group-commit.js';
 import type { ActivationSource, DB } from '../db/types.js';
 import { type AuditContext, auditTarget } from '../audit/domain.js';
 import { recordAudit } from '../audit/service.js';
@@ -33,9 +33,6 @@ interface Charged {
   transactionId: string;
   replayed: boolean;
 }
-
-const settledValue = <O>(value: O): Settled<O> => ({ ok: true, value });
-const settledError = (error: unknown): Settled<never> => ({ ok: false, error });
 
 const ACCEPTED_MESSAGE = 'Activation accepted; follow it at /api/v1/activation/status/{transaction_id}/';
 

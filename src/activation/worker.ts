@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { StatusCache } from '../cache/status-cache.js';
 import { DEFAULT_CHARGE_BATCHING } from '../config.js';
 import type { Database } from '../db/connect.js';
-import { type BatchLimits, GroupCommit } from '../db/group-commit.js';
+import { type BatchLimits, GroupCommit, type Settled, settledValue } from '../db/group-commit.js';
 import { type Metrics, noMetrics } from '../metrics/port.js';
 import type { ActivationJob, JobQueue } from '../queue/types.js';
 import type { ActivationView, FailureCode } from './domain.js';
@@ -38,6 +38,12 @@ export function retryDelay(attempt: number, settings: { baseMs: number; maxMs: n
 
 type Unsettled = Extract<PartnerResult, { outcome: 'not_sent' | 'ambiguous' }>;
 
+/** Each id's row from a batch statement that answers only the rows it changed (undefined: not changed). */
+function rowsById<R extends { id: string }>(rows: R[], ids: string[]): Settled<R | undefined>[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => settledValue(byId.get(id)));
+}
+
 export class ActivationWorker {
   /** Jobs that start together are claimed in one statement; one id never twice in one batch. */
   readonly #claims: GroupCommit<string, q.ClaimedActivation | undefined>;
@@ -57,18 +63,16 @@ export class ActivationWorker {
     batching: BatchLimits = DEFAULT_CHARGE_BATCHING,
   ) {
     const { leaseMs, deadlineMs } = settings;
-    this.#claims = new GroupCommit(
-      async (ids) => {
-        const claimed = new Map((await q.claimForProcessing(db, ids, { leaseMs, deadlineMs })).map((row) => [row.id, row]));
-        return ids.map((id) => ({ ok: true, value: claimed.get(id) }));
-      },
-      { ...batching, keyOf: (id) => id },
-    );
+    this.#claims = new GroupCommit(async (ids) => rowsById(await q.claimForProcessing(db, ids, { leaseMs, deadlineMs }), ids), {
+      ...batching,
+      keyOf: (id) => id,
+    });
     this.#successes = new GroupCommit(
-      async (answers) => {
-        const done = new Map((await q.markSucceeded(db, answers.map(({ id, reference }) => ({ id, reference })))).map((row) => [row.id, row]));
-        return answers.map(({ id }) => ({ ok: true, value: done.get(id) }));
-      },
+      async (answers) =>
+        rowsById(
+          await q.markSucceeded(db, answers.map(({ id, reference }) => ({ id, reference }))),
+          answers.map(({ id }) => id),
+        ),
       { ...batching, keyOf: (answer) => answer.subscription },
     );
   }

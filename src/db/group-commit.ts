@@ -22,6 +22,9 @@ export type BatchLimits = Pick<GroupCommitOptions<unknown>, 'maxWaitMs' | 'maxSi
 /** One item's outcome: its value, or the error its caller gets. */
 export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
+export const settledValue = <O>(value: O): Settled<O> => ({ ok: true, value });
+export const settledError = (error: unknown): Settled<never> => ({ ok: false, error });
+
 interface Waiting<I, O> {
   item: I;
   resolve: (value: O) => void;
